@@ -1,0 +1,318 @@
+"""The catalog: finds the contracts, loads and resolves each, hands out its parts.
+
+Nothing else in flowcontract parses a spec. A contract is the OpenAPI document
+(`specs/<id>.yaml`) and, beside it, its scenarios (`specs/<id>.scenarios.yaml`).
+Loading never touches the network: a remote `$ref` is refused before resolution.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from jsonschema.exceptions import best_match
+from openapi_spec_validator import validate as validate_openapi
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+from prance.util.resolver import RESOLVE_FILES, RESOLVE_INTERNAL, RefResolver
+
+from .errors import RemoteRefError, SpecError, UsageError
+from .scenarios import Scenarios, load_scenarios
+from .yamlsource import JsonPath, Source, load_source
+
+__all__ = [
+    "HTTP_METHODS",
+    "Contract",
+    "Example",
+    "MediaType",
+    "Operation",
+    "Response",
+    "default_specs_dir",
+    "find_specs",
+    "load_contract",
+    "resolve_spec_argument",
+]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_REMOTE_REF = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
+
+
+def default_specs_dir() -> Path:
+    """`./specs` when run from a checkout, else the specs shipped beside the package."""
+    local = Path.cwd() / "specs"
+    if local.is_dir():
+        return local
+    return Path(__file__).resolve().parent.parent / "specs"
+
+
+@dataclass(frozen=True)
+class Example:
+    name: str
+    value: Any
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class MediaType:
+    media_type: str
+    schema: Mapping[str, Any] | None
+    examples: Mapping[str, Example]
+
+
+@dataclass(frozen=True)
+class Response:
+    status: str
+    description: str
+    content: Mapping[str, MediaType]
+
+    @property
+    def examples(self) -> Iterator[tuple[str, Example]]:
+        for media in self.content.values():
+            for example in media.examples.values():
+                yield media.media_type, example
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One method on one path, with path-level parameters merged in."""
+
+    method: str
+    path: str
+    operation_id: str | None
+    definition: Mapping[str, Any] = field(repr=False)
+    parameters: tuple[Mapping[str, Any], ...] = field(repr=False)
+    request_body: Mapping[str, Any] | None = field(repr=False)
+    responses: Mapping[str, Response] = field(repr=False)
+    security: tuple[Mapping[str, list[str]], ...] = field(repr=False)
+
+    @property
+    def key(self) -> str:
+        """`POST /path`: how flowcontract names an operation (operationId is optional)."""
+        return f"{self.method.upper()} {self.path}"
+
+    @property
+    def request_examples(self) -> dict[str, Example]:
+        out: dict[str, Example] = {}
+        for media in _media_types((self.request_body or {}).get("content", {})).values():
+            out.update(media.examples)
+        return out
+
+    def response_example(self, name: str) -> tuple[Response, str, Example] | None:
+        for response in self.responses.values():
+            for media_type, example in response.examples:
+                if example.name == name:
+                    return response, media_type, example
+        return None
+
+
+def _examples(media: Mapping[str, Any]) -> dict[str, Example]:
+    out: dict[str, Example] = {}
+    for name, ex in (media.get("examples") or {}).items():
+        if isinstance(ex, Mapping) and "value" in ex:
+            out[name] = Example(name=name, value=ex["value"], summary=ex.get("summary"))
+    if "example" in media and not out:
+        out["example"] = Example(name="example", value=media["example"])
+    return out
+
+
+def _media_types(content: Mapping[str, Any]) -> dict[str, MediaType]:
+    return {
+        mt: MediaType(media_type=mt, schema=body.get("schema"), examples=_examples(body))
+        for mt, body in (content or {}).items()
+        if isinstance(body, Mapping)
+    }
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One API: its resolved OpenAPI document, its operations and its scenarios."""
+
+    api_id: str
+    path: Path
+    source: Source = field(repr=False)
+    resolved: Mapping[str, Any] = field(repr=False)
+    scenarios: Scenarios | None = field(default=None, repr=False)
+
+    @property
+    def openapi_version(self) -> str:
+        return str(self.resolved.get("openapi", ""))
+
+    @property
+    def title(self) -> str:
+        return str(self.resolved.get("info", {}).get("title", self.api_id))
+
+    @cached_property
+    def operations(self) -> tuple[Operation, ...]:
+        ops: list[Operation] = []
+        global_security = self.resolved.get("security") or []
+        for path, item in (self.resolved.get("paths") or {}).items():
+            shared = list(item.get("parameters") or [])
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if not isinstance(op, Mapping):
+                    continue
+                own = list(op.get("parameters") or [])
+                own_keys = {(p.get("name"), p.get("in")) for p in own}
+                params = [p for p in shared if (p.get("name"), p.get("in")) not in own_keys] + own
+                responses = {
+                    str(status): Response(
+                        status=str(status),
+                        description=str(resp.get("description", "")),
+                        content=_media_types(resp.get("content") or {}),
+                    )
+                    for status, resp in (op.get("responses") or {}).items()
+                }
+                security = op.get("security", global_security) or []
+                ops.append(
+                    Operation(
+                        method=method,
+                        path=path,
+                        operation_id=op.get("operationId"),
+                        definition=op,
+                        parameters=tuple(params),
+                        request_body=op.get("requestBody"),
+                        responses=responses,
+                        security=tuple(security),
+                    )
+                )
+        return tuple(ops)
+
+    def operation(self, ref: str | None = None) -> Operation:
+        """The operation named by `METHOD /path` or operationId; the only one if `ref` is None."""
+        if ref is None:
+            if len(self.operations) != 1:
+                raise UsageError(f"{self.api_id} has {len(self.operations)} operations: name one")
+            return self.operations[0]
+        for op in self.operations:
+            if ref in (op.key, op.operation_id):
+                return op
+        raise UsageError(f"{self.api_id} has no operation {ref!r}")
+
+    @property
+    def security_schemes(self) -> Mapping[str, Any]:
+        return dict((self.resolved.get("components") or {}).get("securitySchemes") or {})
+
+    def locate(self, path: JsonPath) -> tuple[int, int] | None:
+        return self.source.locate(path)
+
+
+def find_specs(specs_dir: Path | None = None) -> list[Path]:
+    """Every contract in `specs_dir`: `<id>.yaml|yml|json`, not scenarios, not upstream/."""
+    specs_dir = specs_dir or default_specs_dir()
+    return sorted(
+        p
+        for p in specs_dir.iterdir()
+        if p.suffix in {".yaml", ".yml", ".json"} and ".scenarios." not in p.name and p.is_file()
+    )
+
+
+def resolve_spec_argument(arg: str, specs_dir: Path | None = None) -> Path:
+    """An API id (`quiva`) or a path to a spec file, as given on a command line."""
+    candidate = Path(arg)
+    if candidate.suffix in {".yaml", ".yml", ".json"} or "/" in arg:
+        if not candidate.is_file():
+            raise UsageError("file not found", file=arg)
+        return candidate
+    specs_dir = specs_dir or default_specs_dir()
+    for suffix in (".yaml", ".yml", ".json"):
+        path = specs_dir / f"{arg}{suffix}"
+        if path.is_file():
+            return path
+    known = ", ".join(p.stem for p in find_specs(specs_dir)) if specs_dir.is_dir() else "none"
+    raise UsageError(f"unknown API {arg!r} (known: {known})")
+
+
+def _refuse_remote_refs(source: Source) -> None:
+    def walk(node: Any, path: JsonPath) -> None:
+        if isinstance(node, Mapping):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and _REMOTE_REF.match(ref):
+                line, col = source.locate((*path, "$ref")) or (None, None)
+                raise RemoteRefError(
+                    f"remote $ref {ref!r} refused: specs are loaded without network access",
+                    file=source.path,
+                    line=line,
+                    column=col,
+                )
+            for key, value in node.items():
+                walk(value, (*path, key))
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, (*path, index))
+
+    walk(source.data, ())
+
+
+def _validation_error(source: Source, exc: OpenAPIValidationError) -> SpecError:
+    if exc.context:
+        exc = best_match(exc.context) or exc
+    path = tuple(exc.absolute_path)
+    line, col = source.locate(path) or (None, None)
+    where = "/".join(str(p) for p in path)
+    message = str(exc.message).splitlines()[0]
+    return SpecError(
+        f"not valid OpenAPI {source.data.get('openapi', '?')}"
+        f"{' at ' + where if where else ''}: {message}",
+        file=source.path,
+        line=line,
+        column=col,
+    )
+
+
+def resolve(source: Source) -> dict[str, Any]:
+    """Validate `source` as OpenAPI and inline every local and file `$ref` (prance)."""
+    data = source.data
+    if not isinstance(data, Mapping) or not (
+        isinstance(data.get("openapi"), str) or isinstance(data.get("swagger"), str)
+    ):
+        raise SpecError("not an OpenAPI document (no 'openapi' version field)", file=source.path)
+    _refuse_remote_refs(source)
+    try:
+        validate_openapi(data)
+    except OpenAPIValidationError as exc:
+        raise _validation_error(source, exc) from None
+    except Exception as exc:  # the validator's own ref resolution failed
+        raise SpecError(f"cannot validate: {str(exc).splitlines()[0]}", file=source.path) from None
+    resolver = RefResolver(
+        data,
+        url=source.path.resolve().as_uri(),
+        resolve_types=RESOLVE_INTERNAL | RESOLVE_FILES,
+        recursion_limit=3,
+        recursion_limit_handler=lambda *_: {},
+    )
+    try:
+        resolver.resolve_references()
+    except Exception as exc:
+        raise SpecError(
+            f"unresolvable $ref: {str(exc).splitlines()[0]}", file=source.path
+        ) from None
+    return dict(resolver.specs)
+
+
+def load_contract(
+    spec: Path | str,
+    *,
+    scenarios: Path | str | None = None,
+    with_scenarios: bool = True,
+) -> Contract:
+    """Load, validate and resolve one contract, with its scenarios file if it has one.
+
+    `spec` is an API id or a file path. `scenarios` overrides the file beside the spec.
+    Raises `SpecError` / `ScenariosError` carrying a one-line message with file and line.
+    """
+    path = resolve_spec_argument(str(spec)) if not isinstance(spec, Path) else spec
+    source = load_source(path, SpecError)
+    resolved = resolve(source)
+    api_id = path.name.split(".")[0]
+    contract = Contract(api_id=api_id, path=path, source=source, resolved=resolved)
+    if with_scenarios:
+        scenarios_path = (
+            Path(scenarios) if scenarios else path.with_name(f"{api_id}.scenarios.yaml")
+        )
+        if scenarios or scenarios_path.is_file():
+            loaded = load_scenarios(scenarios_path)
+            object.__setattr__(contract, "scenarios", loaded)
+    return contract
