@@ -181,19 +181,18 @@ class MockHandler:
 
     async def _unrouted(self, scope: Scope, send: Send, mount: ApiMount | None) -> None:
         scope["flowcontract"]["rule"] = "unrouted"
-        known = ", ".join(
-            sorted({rt.operation.key for m in self.mounts.values() for rt in m.runtimes.values()})
-        )
         detail = f"no documented operation matches {scope['method']} {scope['path']}"
-        if mount is not None:
-            known = ", ".join(rt.operation.key for rt in mount.runtimes.values())
-            detail += f" in {mount.api_id}"
-        await _send_bytes(
-            send,
-            404,
-            _problem(404, "no-route", "No documented operation", f"{detail}; operations: {known}"),
-            "application/problem+json",
-        )
+        if mount is None:
+            known = ", ".join(sorted(f"/{m.api_id}" for m in self.mounts.values()))
+            body = _problem(404, "no-route", "No documented operation", f"{detail}; APIs: {known}")
+            await _send_bytes(send, 404, body, "application/problem+json")
+            return
+        # Under an API's mount, answer as that API would: its error shape.
+        scope["flowcontract"]["api"] = mount.api_id
+        known = ", ".join(rt.operation.key for rt in mount.runtimes.values())
+        _, template = mount.error_template(404, self.rng)
+        body_value = error_body(template, 404, f"{detail}; operations: {known}", {"reason": 404})
+        await _send_bytes(send, 404, _json_bytes(body_value), JSON)
 
     def _request(
         self, scope: Scope, mount: ApiMount, runtime: OperationRuntime, raw: bytes
@@ -411,10 +410,10 @@ class MockServer:
         connexion.add_error_handler(Exception, handler)
         self.connexion = connexion
         from .admin import admin_app
-        from .http import cors, journal, limit_body
+        from .http import cors, journal, limit_request
 
         app: ASGIApp = journal(connexion, self.state, self.mounts)
-        app = limit_body(app, config.max_body_size, self.mounts)
+        app = limit_request(app, config.max_body_size, config.max_header_size, self.mounts)
         if config.cors:
             app = cors(app)
         self.app = app

@@ -14,7 +14,7 @@ from .state import State, mask_headers
 if TYPE_CHECKING:
     from .app import ApiMount, ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["cors", "journal", "limit_body"]
+__all__ = ["cors", "journal", "limit_request"]
 
 _JOURNAL_BODY_LIMIT = 64 * 1024
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
@@ -128,20 +128,20 @@ def cors(app: ASGIApp) -> ASGIApp:
     return with_cors
 
 
-def limit_body(app: ASGIApp, limit: int, mounts: Mapping[str, ApiMount]) -> ASGIApp:
-    """Refuse bodies over `limit` bytes with 413 in the API's error shape, unread."""
+def limit_request(
+    app: ASGIApp, max_body: int, max_headers: int, mounts: Mapping[str, ApiMount]
+) -> ASGIApp:
+    """Refuse oversized header sections (431) and bodies (413) in the API's error shape,
+    without reading more of the request than the limit."""
 
-    async def too_large(scope: Scope, send: Send) -> None:
+    async def refuse(scope: Scope, send: Send, status: int, message: str, limit: int) -> None:
         mount = _mount_for(scope["path"], mounts)
-        message = f"the request body exceeds the mock's limit of {limit} bytes"
         if mount is not None:
-            status, template = mount.error_template(413)
+            _, template = mount.error_template(status)
             body = json.dumps(error_body(template, status, message, {"limit": limit})).encode()
-            status = 413
         else:
-            body = json.dumps({"title": "Payload Too Large", "detail": message}).encode()
-            status = 413
-        scope.setdefault("flowcontract", {})["rule"] = "limit: body too large"
+            body = json.dumps({"status": status, "detail": message}).encode()
+        scope.setdefault("flowcontract", {})["rule"] = f"limit: {message}"
         await send(
             {
                 "type": "http.response.start",
@@ -156,9 +156,15 @@ def limit_body(app: ASGIApp, limit: int, mounts: Mapping[str, ApiMount]) -> ASGI
         await send({"type": "http.response.body", "body": body})
 
     async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+        header_bytes = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
+        if header_bytes > max_headers:
+            reason = f"the request headers exceed the mock's limit of {max_headers} bytes"
+            await refuse(scope, send, 431, reason, max_headers)
+            return
+        too_large = f"the request body exceeds the mock's limit of {max_body} bytes"
         for name, value in scope["headers"]:
-            if name.lower() == b"content-length" and value.isdigit() and int(value) > limit:
-                await too_large(scope, send)
+            if name.lower() == b"content-length" and value.isdigit() and int(value) > max_body:
+                await refuse(scope, send, 413, too_large, max_body)
                 return
         seen = 0
         buffered: list[Message] = []
@@ -168,8 +174,8 @@ def limit_body(app: ASGIApp, limit: int, mounts: Mapping[str, ApiMount]) -> ASGI
             if message["type"] != "http.request":
                 break
             seen += len(message.get("body", b""))
-            if seen > limit:
-                await too_large(scope, send)
+            if seen > max_body:
+                await refuse(scope, send, 413, too_large, max_body)
                 return
             if not message.get("more_body"):
                 break

@@ -146,8 +146,14 @@ def test_wiv_wants_its_own_header(client: httpx.Client) -> None:
     assert "X-API-KEY" in _message(response.json())
 
 
-def test_unknown_path_is_a_mock_404_listing_operations(client: httpx.Client) -> None:
+def test_unknown_path_under_an_api_is_a_404_in_its_shape(client: httpx.Client) -> None:
     response = client.post("/quiva/hub/nothing", json={})
     assert response.status_code == 404
+    assert "POST /hub/workflows/{collection_topic}/{flow_topic}/run" in response.json()["error"]
+
+
+def test_unknown_path_outside_the_apis_is_a_mock_problem(client: httpx.Client) -> None:
+    response = client.get("/nothing-here")
+    assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
-    assert "POST /hub/workflows/{collection_topic}/{flow_topic}/run" in response.json()["detail"]
+    assert "/quiva" in response.json()["detail"]
