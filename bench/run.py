@@ -211,6 +211,11 @@ class LoadResult:
     def errors(self) -> int:
         return self.wrong_status + self.socket_errors
 
+    @property
+    def rps_per_cpu(self) -> float | None:
+        """Requests per CPU-second of the server: throughput that contention does not hide."""
+        return self.rps / self.server_cpu if self.server_cpu else None
+
 
 _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
@@ -327,6 +332,7 @@ def compute_ratios(
             per_c[f"c{c}"] = {
                 "rps": ratio(a.rps if a else None, b.rps if b else None),
                 "p99": ratio(a.p99_ms if a else None, b.p99_ms if b else None),
+                "rps_per_cpu": ratio(a.rps_per_cpu if a else None, b.rps_per_cpu if b else None),
             }
         out[name] = {
             **per_c,
@@ -1028,18 +1034,19 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{env['cpus']} CPUs, load average {env['loadavg']} at start; "
         "absolute numbers are noise here, the ratios are the point",
         "",
-        "| server | load | req/s | p50 ms | p99 ms | errors | server CPU | client CPU |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| server | load | req/s | p50 ms | p99 ms | errors | server CPU | req/CPU-s | client CPU |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in servers.values():
         if not r.available:
-            lines.append(f"| {r.name} | unavailable: {r.reason or 'not run'} | | | | | | |")
+            lines.append(f"| {r.name} | unavailable: {r.reason or 'not run'} | | | | | | | |")
             continue
         for key, p in r.points.items():
             flag = " ⚠" if p.client_cpu is not None and p.client_cpu >= CLIENT_SATURATED else ""
             lines.append(
                 f"| {r.name} | {key} | {p.rps:,.0f} | {_fmt(p.p50_ms, 2)} | {_fmt(p.p99_ms, 2)} "
-                f"| {p.errors} | {_pct(p.server_cpu)} | {_pct(p.client_cpu)}{flag} |"
+                f"| {p.errors} | {_pct(p.server_cpu)} | {_fmt(p.rps_per_cpu, 0)} "
+                f"| {_pct(p.client_cpu)}{flag} |"
             )
     lines += [
         "",
@@ -1056,10 +1063,11 @@ def render_markdown(report: dict[str, Any]) -> str:
     if ratios:
         cs = report["environment"]["concurrency"]
         head = " | ".join(f"req/s c={c} | p99 c={c}" for c in cs)
+        tc = TARGET_CONCURRENCY if TARGET_CONCURRENCY in cs else cs[0]
         lines += [
             "",
-            f"| ours ÷ | {head} | RSS | launch → first correct |",
-            "|---|" + "---:|" * (2 * len(cs) + 2),
+            f"| ours ÷ | {head} | req/CPU-s c={tc} | RSS | launch → first correct |",
+            "|---|" + "---:|" * (2 * len(cs) + 3),
         ]
         for name, rr in ratios.items():
             cells = " | ".join(
@@ -1067,7 +1075,8 @@ def render_markdown(report: dict[str, Any]) -> str:
                 for c in cs
             )
             lines.append(
-                f"| {name} | {cells} | {_fmt(rr['rss'], 2, 'x')} | {_fmt(rr['startup'], 2, 'x')} |"
+                f"| {name} | {cells} | {_fmt(rr[f'c{tc}'].get('rps_per_cpu'), 2, 'x')} "
+                f"| {_fmt(rr['rss'], 2, 'x')} | {_fmt(rr['startup'], 2, 'x')} |"
             )
     lines += ["", "| target | ours | reference | ours ÷ reference | required | result |"]
     lines.append("|---|---:|---:|---:|---:|---|")
@@ -1104,7 +1113,10 @@ def build_report(
         "servers": {
             name: {
                 **{k: v for k, v in asdict(r).items() if k != "points"},
-                "points": {key: {**asdict(p), "errors": p.errors} for key, p in r.points.items()},
+                "points": {
+                    key: {**asdict(p), "errors": p.errors, "rps_per_cpu": p.rps_per_cpu}
+                    for key, p in r.points.items()
+                },
             }
             for name, r in servers.items()
         },
@@ -1156,7 +1168,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--loadgen", choices=["auto", "wrk", "python"], default="auto", help="load generator"
     )
-    parser.add_argument("--out", type=Path, default=BENCH / "results.json", help="JSON results")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=BENCH / "results.json",
+        help="JSON results; the Markdown table goes beside it (.md)",
+    )
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="RESULTS",
+        help="measure nothing: recompute ratios and targets of a saved results.json and re-render",
+    )
     args = parser.parse_args(argv)
     args.only_names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = set(args.only_names) - set(SERVER_NAMES)
@@ -1171,12 +1194,44 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def servers_from_json(data: dict[str, Any]) -> dict[str, ServerResult]:
+    """The ServerResults of a saved results.json (derived fields are recomputed)."""
+    fields = {f for f in LoadResult.__dataclass_fields__}
+    servers: dict[str, ServerResult] = {}
+    for name, raw in data["servers"].items():
+        points = {
+            key: LoadResult(**{k: v for k, v in point.items() if k in fields})
+            for key, point in raw.get("points", {}).items()
+        }
+        servers[name] = ServerResult(**{**raw, "points": points})
+    return servers
+
+
+def write_report(report: dict[str, Any], out: Path, log: Callable[[str], None]) -> None:
+    markdown = render_markdown(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps({k: v for k, v in report.items() if not k.startswith("_")}, indent=2) + "\n"
+    )
+    out.with_suffix(".md").write_text(markdown)
+    print(markdown)
+    log(f"wrote {out} and {out.with_suffix('.md')}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    sys.path.insert(0, str(ROOT))  # `contracts` from this checkout when not installed
 
     def log(message: str) -> None:
         print(f"bench: {message}", file=sys.stderr, flush=True)
+
+    if args.from_json:
+        saved = json.loads(args.from_json.read_text())
+        env = saved["environment"]
+        report = build_report(servers_from_json(saved), env, env["concurrency"], saved["started"])
+        report["finished"] = saved["finished"]
+        write_report(report, args.out, log)
+        return 0
+    sys.path.insert(0, str(ROOT))  # `contracts` from this checkout when not installed
 
     def on_term(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -1217,15 +1272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = build_report(
             servers, _environment(loadgen, args, args.concurrencies), args.concurrencies, started
         )
-    markdown = render_markdown(report)
-    out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps({k: v for k, v in report.items() if not k.startswith("_")}, indent=2) + "\n"
-    )
-    out.with_suffix(".md").write_text(markdown)
-    print(markdown)
-    log(f"wrote {out} and {out.with_suffix('.md')}")
+    write_report(report, args.out, log)
     return 0
 
 
