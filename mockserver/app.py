@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -27,7 +28,6 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
-from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
@@ -37,7 +37,13 @@ from contracts.scenarios import Fixture
 
 from .behave import Behaviour, MockRequest
 from .config import MockConfig
-from .connexion_ext import PathResolver, operation_key, security_map_for, validator_map
+from .connexion_ext import (
+    CachedRequestValidationMiddleware,
+    PathResolver,
+    operation_key,
+    security_map_for,
+    validator_map,
+)
 from .errors import MockError
 from .generate import Generator
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
@@ -56,6 +62,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON = "application/json"
 _RNG = random.Random()
+_UNPARSED = object()
 EXPOSED_HEADERS = "Content-Type, Content-Length, Location, Retry-After, X-Request-Id"
 
 
@@ -165,8 +172,8 @@ class MockHandler:
         info["api"] = mount.api_id
         runtime = mount.runtimes[op_id]
         info["operation"] = runtime.operation.key
-        body = await _read_body(receive)
-        request = self._request(scope, mount, runtime, body)
+        raw = await _read_body(receive)
+        request = self._request(scope, mount, runtime, raw, info.pop("body", _UNPARSED))
         try:
             choice = self.choose(mount, runtime, request)
         except MockError as exc:
@@ -195,13 +202,13 @@ class MockHandler:
         await _send_bytes(send, 404, _json_bytes(body_value), JSON)
 
     def _request(
-        self, scope: Scope, mount: ApiMount, runtime: OperationRuntime, raw: bytes
+        self, scope: Scope, mount: ApiMount, runtime: OperationRuntime, raw: bytes, parsed: Any
     ) -> MockRequest:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         raw_query = scope.get("query_string", b"").decode("latin-1")
         query = dict(parse_qsl(raw_query, keep_blank_values=True))
-        body: Any = None
-        if raw:
+        body: Any = parsed if parsed is not _UNPARSED else None
+        if raw and parsed is _UNPARSED:
             try:
                 body = json.loads(raw)
             except (ValueError, RecursionError):
@@ -327,40 +334,106 @@ def _problem_message(mount: ApiMount, exc: ProblemException, op_key: str | None)
     return detail
 
 
-def _error_handler(mounts: Mapping[str, ApiMount]) -> Callable[..., Awaitable[ConnexionResponse]]:
-    """Connexion's problems (401, 400, 415, ...) in the API's own documented error shape."""
+def problem_reply(
+    mounts: Mapping[str, ApiMount], scope: Scope, exc: Exception
+) -> tuple[int, bytes, str, dict[str, str]]:
+    """Connexion's problems (401, 400, 415, ...) in the API's own documented error shape;
+    any other exception is a bug of the mock, answered as a mock problem and logged."""
+    info = scope.setdefault("flowcontract", {})
+    routing = (scope.get("extensions") or {}).get("connexion_routing", {})
+    # Connexion hands its error handlers a scope copied before routing annotated it; the
+    # mount's root_path names the API just as well.
+    mount = mounts.get(routing.get("api_base_path", scope.get("root_path", "")))
+    if not isinstance(exc, ProblemException):
+        log.exception("mock internal error", exc_info=exc)
+        info["rule"] = "mock-error: internal"
+        body = _problem(500, "mock-internal-error", "The mock failed", type(exc).__name__)
+        return 500, body, "application/problem+json", {}
+    if mount is None:
+        info["rule"] = f"connexion: {exc.status}"
+        body = _problem(exc.status, "no-route", str(exc.title), str(exc.detail))
+        return exc.status, body, "application/problem+json", {}
+    info.update(api=mount.api_id, operation=routing.get("operation_id"))
+    status, template = mount.error_template(exc.status)
+    message = _problem_message(mount, exc, routing.get("operation_id"))
+    info["rule"] = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
+    body = _json_bytes(error_body(template, status, message, {"reason": exc.status}))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    return status, body, JSON, headers
 
+
+def _error_handler(mounts: Mapping[str, ApiMount]) -> Callable[..., Awaitable[ConnexionResponse]]:
     async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        scope = request.scope
-        info = scope.setdefault("flowcontract", {})
-        routing = (scope.get("extensions") or {}).get("connexion_routing", {})
-        # Connexion hands the handler a scope copied before routing annotated it; the
-        # mount's root_path names the API just as well.
-        base = routing.get("api_base_path", scope.get("root_path", ""))
-        mount = mounts.get(base)
-        if not isinstance(exc, ProblemException):
-            log.exception("mock internal error", exc_info=exc)
-            info["rule"] = "mock-error: internal"
-            body = _problem(500, "mock-internal-error", "The mock failed", type(exc).__name__)
-            return ConnexionResponse(
-                status_code=500, body=body, mimetype="application/problem+json"
-            )
-        if mount is None:
-            info["rule"] = f"connexion: {exc.status}"
-            body = _problem(exc.status, "no-route", str(exc.title), str(exc.detail))
-            return ConnexionResponse(
-                status_code=exc.status, body=body, mimetype="application/problem+json"
-            )
-        op_id = routing.get("operation_id")
-        info.update(api=mount.api_id, operation=op_id)
-        status, template = mount.error_template(exc.status)
-        message = _problem_message(mount, exc, op_id)
-        info["rule"] = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
-        body = _json_bytes(error_body(template, status, message, {"reason": exc.status}))
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-        return ConnexionResponse(status_code=status, body=body, mimetype=JSON, headers=headers)
+        status, body, media_type, headers = problem_reply(mounts, request.scope, exc)
+        return ConnexionResponse(
+            status_code=status, body=body, mimetype=media_type, headers=headers
+        )
 
     return handle
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    params: tuple[str, ...]
+    base: str
+    operation_id: str
+
+
+def _path_pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
+    """`/a/{x}/b` → a regex with one segment group per parameter, and the names."""
+    parts = re.split(r"\{([^{}/]+)\}", template)  # literals at even, names at odd indexes
+    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
+    return re.compile(f"^{regex}$"), tuple(parts[1::2])
+
+
+class FastPath:
+    """Route API requests straight to Connexion's per-operation security object (which
+    chains to request validation and our handler), skipping what only costs per request:
+    two Starlette routers, the Swagger UI layer and the exception wrapper. Anything it
+    does not match (Swagger UI, unknown paths, wrong methods) takes the full stack."""
+
+    def __init__(self, connexion: ConnexionMiddleware, mounts: Mapping[str, ApiMount]):
+        self.mounts = mounts
+        self.full = connexion
+        connexion.app, connexion.middleware_stack = connexion._build_middleware_stack()
+        security = next(m for m in connexion.middleware_stack if isinstance(m, SecurityMiddleware))
+        self.operations = {
+            (base, op_id): operation
+            for base, apis in security.apis.items()
+            for api in apis
+            for op_id, operation in api.operations.items()
+        }
+        routes: dict[str, list[Route]] = {}
+        for base in sorted(mounts, key=len, reverse=True):  # /quiva before the root mount
+            for op_id, runtime in mounts[base].runtimes.items():
+                op = runtime.operation
+                pattern, names = _path_pattern(base + op.path)
+                route = Route(op.method.upper(), pattern, names, base, op_id)
+                routes.setdefault(route.method, []).append(route)
+        self.routes = routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        for route in self.routes.get(scope["method"], ()):
+            match = route.pattern.match(scope["path"])
+            if match is None:
+                continue
+            scope["path_params"] = dict(zip(route.params, match.groups(), strict=True))
+            scope["root_path"] = route.base
+            scope.setdefault("extensions", {})["connexion_routing"] = {
+                "api_base_path": route.base,
+                "operation_id": route.operation_id,
+            }
+            scope["app"] = self.full
+            try:
+                await self.operations[(route.base, route.operation_id)](scope, receive, send)
+            except Exception as exc:
+                status, body, media_type, headers = problem_reply(self.mounts, scope, exc)
+                raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+                await _send_bytes(send, status, body, media_type, raw)
+            return
+        await self.full(scope, receive, send)
 
 
 class MockServer:
@@ -380,7 +453,7 @@ class MockServer:
                 SwaggerUIMiddleware,
                 RoutingMiddleware,
                 SecurityMiddleware,
-                RequestValidationMiddleware,
+                CachedRequestValidationMiddleware,
             ],
             resolver=PathResolver(),
             validator_map=validator_map(),
@@ -412,7 +485,7 @@ class MockServer:
         from .admin import admin_app
         from .http import cors, journal, limit_request
 
-        app: ASGIApp = journal(connexion, self.state, self.mounts)
+        app: ASGIApp = journal(FastPath(connexion, self.mounts), self.state, self.mounts)
         app = limit_request(app, config.max_body_size, config.max_header_size, self.mounts)
         if config.cors:
             app = cors(app)

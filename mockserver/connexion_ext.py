@@ -14,6 +14,11 @@ from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem, OAuthResponseProblem
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
 from connexion.resolver import Resolution, Resolver
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
 from connexion.utils import is_null, is_nullable
@@ -22,10 +27,17 @@ from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema.exceptions import best_match
+from jsonschema_rs import Draft4Validator as Draft4Fast
 
 from contracts.scenarios import Scenarios
 
-__all__ = ["PathResolver", "operation_key", "security_map_for", "validator_map"]
+__all__ = [
+    "CachedRequestValidationMiddleware",
+    "PathResolver",
+    "operation_key",
+    "security_map_for",
+    "validator_map",
+]
 
 
 def operation_key(method: str, path: str) -> str:
@@ -111,6 +123,22 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     nest too deeply (Connexion lets those escape as 500s), and messages naming the field."""
 
     _compiled: dict[int, tuple[Any, Draft4Validator]] = {}  # noqa: RUF012 - process-wide cache
+    _fast: dict[int, tuple[Any, Any]] = {}  # noqa: RUF012 - process-wide cache
+
+    @property
+    def _fast_check(self) -> Any:
+        """A Rust validator that can only *accept* quickly: it is used when it knows every
+        keyword the schema relies on (Connexion's request validator adds `nullable` and
+        `readOnly`/`writeOnly` semantics, which it does not), else None."""
+        key = id(self._schema)
+        hit = self._fast.get(key)
+        if hit is None or hit[0] is not self._schema:
+            text = json.dumps(self._schema)
+            usable = not any(k in text for k in ('"nullable"', '"readOnly"', '"writeOnly"', '"x-'))
+            check = Draft4Fast(self._schema, validate_formats=True) if usable else None
+            hit = (self._schema, check)
+            self._fast[key] = hit
+        return hit[1]
 
     @property
     def _validator(self) -> Draft4Validator:
@@ -135,11 +163,15 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         except (UnicodeDecodeError, LookupError):
             raise BadRequestProblem(detail=f"the body is not valid {self._encoding} text") from None
         try:
-            return json.loads(text)
+            parsed = json.loads(text)
         except json.JSONDecodeError as exc:
             raise BadRequestProblem(detail=f"the body is not valid JSON: {exc}") from None
         except RecursionError:
             raise BadRequestProblem(detail="the body's JSON nests too deeply") from None
+        info = scope.get("flowcontract")
+        if info is not None:
+            info["body"] = parsed  # parsed once: the mock's handler reuses it
+        return parsed
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
@@ -147,7 +179,10 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             if self._required and not self._nullable:
                 raise BadRequestProblem(detail="the request body must not be empty")
             return None
-        try:
+        fast = self._fast_check
+        if fast is not None and fast.is_valid(body):
+            return None
+        try:  # the authority: Connexion's own request validator, and its error
             self._validator.validate(body)
         except ValidationError as exc:
             raise BadRequestProblem(detail=describe(exc)) from None
@@ -186,6 +221,72 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
         if error is None:
             return None
         return f"{name} ({parameter_type} parameter): {error.message}"
+
+
+class CachedRequestValidationOperation(RequestValidationOperation):  # type: ignore[misc]
+    """Connexion's request validation for one operation, with what it rebuilds on every
+    request (URI parser, parameter validator, media-type check, body validator) built once."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        op = self._operation
+        uri_parser = op._uri_parser_class(op.parameters, op.body_definition())
+        self._parameters = self._validator_map["parameter"](
+            op.parameters,
+            uri_parser=uri_parser,
+            strict_validation=self.strict_validation,
+            security_query_params=self.security_query_params,
+        )
+        self._media_checked: set[str] = set()
+        self._bodies: dict[tuple[str, str], Any] = {}
+
+    def _body_validator(self, mime_type: str, encoding: str) -> Any:
+        key = (mime_type, encoding)
+        if key not in self._bodies:
+            op = self._operation
+            schema = op.body_schema(mime_type)
+            try:  # MediaTypeDict matches ranges (`*/*json`) in [] only, not in .get()
+                validator_cls = self._validator_map["body"][mime_type] if schema else None
+            except KeyError:
+                validator_cls = None
+            self._bodies[key] = (
+                validator_cls(
+                    schema=schema,
+                    required=op.request_body.get("required", False),
+                    nullable=is_nullable(op.body_definition(mime_type)),
+                    encoding=encoding,
+                    strict_validation=self.strict_validation,
+                    uri_parser=op.uri_parser_class(op.parameters, op.body_definition()),
+                )
+                if validator_cls
+                else None
+            )
+        return self._bodies[key]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self._parameters.validate(scope)
+        mime_type, encoding = self.extract_content_type(scope["headers"])
+        if mime_type not in self._media_checked:
+            self.validate_mime_type(mime_type)  # raises for an undocumented media type
+            self._media_checked.add(mime_type)
+        validator = self._body_validator(mime_type, encoding)
+        if validator is not None:
+            receive, scope = await validator.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
+
+class CachedRequestValidationAPI(RequestValidationAPI):  # type: ignore[misc]
+    def make_operation(self, operation: Any) -> CachedRequestValidationOperation:
+        return CachedRequestValidationOperation(
+            self.next_app,
+            operation=operation,
+            strict_validation=self.strict_validation,
+            validator_map=self.validator_map,
+        )
+
+
+class CachedRequestValidationMiddleware(RequestValidationMiddleware):  # type: ignore[misc]
+    api_cls = CachedRequestValidationAPI
 
 
 def validator_map() -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from .render import error_body
@@ -16,20 +15,16 @@ if TYPE_CHECKING:
 
 __all__ = ["cors", "journal", "limit_request"]
 
-_JOURNAL_BODY_LIMIT = 64 * 1024
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS"
 CORS_EXPOSED = "Content-Type, Content-Length, Location, Retry-After, WWW-Authenticate"
 
 
-def _decode(raw: bytes) -> Any:
-    if not raw:
-        return None
-    if len(raw) > _JOURNAL_BODY_LIMIT:
-        return f"<{len(raw)} bytes>"
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):
-        return raw.decode("utf-8", "replace")
+_JOURNAL_BODY_LIMIT = 64 * 1024
+
+
+def _kept(raw: bytes) -> bytes:
+    """What the journal keeps of a body: all of it up to 64 KiB, else a note of its size."""
+    return raw if len(raw) <= _JOURNAL_BODY_LIMIT else f'"<{len(raw)} bytes>"'.encode()
 
 
 def _mount_for(path: str, mounts: Mapping[str, ApiMount]) -> ApiMount | None:
@@ -68,17 +63,15 @@ def journal(app: ASGIApp, state: State, mounts: Mapping[str, ApiMount]) -> ASGIA
             client = scope.get("client")
             state.record(
                 {
-                    "time": datetime.now(UTC).isoformat(),
+                    "time": time.time(),
                     "api": info.get("api") or (mount.api_id if mount else None),
                     "method": scope["method"],
                     "path": scope["path"],
-                    "query": scope.get("query_string", b"").decode("latin-1"),
-                    "headers": mask_headers(
-                        (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]
-                    ),
-                    "body": _decode(b"".join(request_chunks)),
+                    "query": scope.get("query_string", b""),
+                    "headers": mask_headers(scope["headers"]),
+                    "raw_body": _kept(b"".join(request_chunks)),
                     "status": status,
-                    "response_body": _decode(b"".join(response_chunks)),
+                    "raw_response": _kept(b"".join(response_chunks)),
                     "operation": info.get("operation"),
                     "rule": info.get("rule", "connexion"),
                     "example": info.get("example"),

@@ -7,10 +7,12 @@ Reset restores every API's fixtures from its scenarios and empties the journal.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from contracts.scenarios import Fixture, Scenarios
@@ -25,38 +27,62 @@ def mask(value: str) -> str:
     return "****" + value[-4:] if len(value) > 8 else "****"
 
 
-def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    return {
-        name: mask(value) if name.lower() in SECRET_HEADERS else value for name, value in headers
-    }
+def mask_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    """ASGI headers as text, each secret reduced to its last 4 characters."""
+    out = []
+    for raw_name, raw_value in headers:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        out.append((name, mask(value) if name.lower() in SECRET_HEADERS else value))
+    return tuple(out)
 
 
-@dataclass(frozen=True)
+def _decode(raw: bytes) -> Any:
+    if not raw:
+        return None
+    if len(raw) > 65_536:
+        return f"<{len(raw)} bytes>"
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return raw.decode("utf-8", "replace")
+
+
+@dataclass(frozen=True, slots=True)
 class JournalEntry:
+    """One request and its response, as received and sent: bodies stay bytes until read."""
+
     seq: int
-    time: str
+    time: float
     api: str | None
     method: str
     path: str
-    query: str
-    headers: Mapping[str, str]
-    body: Any
+    query: bytes
+    headers: tuple[tuple[str, str], ...]  # secrets already masked
+    raw_body: bytes
     status: int
-    response_body: Any
+    raw_response: bytes
     operation: str | None
     rule: str
     example: str | None = None
     duration_ms: float = 0.0
-    connection: str | None = field(default=None)
+    connection: str | None = None
+
+    @property
+    def body(self) -> Any:
+        return _decode(self.raw_body)
+
+    @property
+    def response_body(self) -> Any:
+        return _decode(self.raw_response)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
-            "time": self.time,
+            "time": datetime.fromtimestamp(self.time, UTC).isoformat(),
             "api": self.api,
             "method": self.method,
             "path": self.path,
-            "query": self.query,
+            "query": self.query.decode("latin-1"),
             "headers": dict(self.headers),
             "body": self.body,
             "status": self.status,
