@@ -238,6 +238,9 @@ RULES: dict[str, Rule] = {
         "another way to authenticate was added",
         "Old clients keep using the old one.",
     ),
+    "security-scope-removed": _r(
+        "info", "a required OAuth scope was dropped", "Old clients' tokens still carry it."
+    ),
     "security-removed": _r(
         "info", "authentication is no longer required", "Old clients' credentials are ignored."
     ),
@@ -755,7 +758,7 @@ class _Differ:
                     self.emit("request-parameter-added", ploc, f"optional {label} was added")
                 continue
             before = old[key]
-            if before.get("name") != param.get("name"):
+            if key[0] == "path" and before.get("name") != param.get("name"):
                 self.emit(
                     "path-parameter-renamed",
                     ploc,
@@ -933,11 +936,22 @@ class _Differ:
                     )
         if not old_anonymous:
             for alt in new_alts:
-                if alt and alt not in old_alts and not self._satisfied_by_any_old(alt, old_alts):
+                # a tightened old requirement was reported above; only a new way counts here
+                if alt and not any(set(alt) >= set(a) for a in old_alts):
                     self.emit(
                         "security-alternative-added",
                         loc,
                         f"credentials {'+'.join(sorted(alt))} are now accepted too",
+                    )
+        for a in old_alts:
+            for b in new_alts:
+                if set(a) == set(b) and (
+                    dropped := sorted({f"{k}:{s}" for k in a for s in a[k] - b[k]})
+                ):
+                    self.emit(
+                        "security-scope-removed",
+                        loc,
+                        f"credentials {'+'.join(sorted(a))} no longer need scopes {', '.join(dropped)}",
                     )
 
     @staticmethod
@@ -946,12 +960,6 @@ class _Differ:
     ) -> bool:
         """Do credentials meeting old requirement `alt` meet one of the new requirements?"""
         return any(set(b) <= set(alt) and all(b[k] <= alt[k] for k in b) for b in new_alts)
-
-    @staticmethod
-    def _satisfied_by_any_old(
-        alt: Mapping[str, frozenset[str]], old_alts: Iterable[Mapping[str, frozenset[str]]]
-    ) -> bool:
-        return any(set(alt) <= set(a) and all(alt[k] <= a[k] for k in alt) for a in old_alts)
 
     def security_schemes(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         old_s = (old.get("components") or {}).get("securitySchemes") or {}
