@@ -23,8 +23,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .catalog import HTTP_METHODS, default_specs_dir, find_specs, load_contract
-from .errors import UsageError
+from .catalog import HTTP_METHODS, default_specs_dir, find_specs, resolve
+from .errors import SpecError, UsageError
+from .yamlsource import load_source
 
 __all__ = [
     "LEVELS",
@@ -1385,10 +1386,25 @@ def diff_documents(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Chang
 
 
 def diff_files(old: Path | str, new: Path | str) -> list[Change]:
-    """Load, validate and resolve two spec files and diff them (SpecError when unreadable)."""
-    before = load_contract(Path(old), with_scenarios=False)
-    after = load_contract(Path(new), with_scenarios=False)
-    return diff_documents(before.resolved, after.resolved)
+    """Load and resolve two spec files and diff them (SpecError when unreadable).
+
+    The documents are not validated as OpenAPI (that is `contracts lint`'s job); only
+    what the comparison reads must make sense.
+    """
+    return diff_documents(_load(Path(old)), _load(Path(new)))
+
+
+def _load(path: Path) -> Mapping[str, Any]:
+    # Line numbers are only needed to report an error: load without them, and again with
+    # them when there is an error to point at.
+    try:
+        return resolve(
+            load_source(path, SpecError, positions=False), validate=False, read_only=True
+        )
+    except SpecError as exc:
+        if exc.line is None and path.is_file():
+            resolve(load_source(path, SpecError), validate=False, read_only=True)
+        raise
 
 
 def _git(args: Sequence[str], cwd: Path) -> str:
