@@ -1176,11 +1176,11 @@ class _Differ:
             return
         where = (*loc, "pattern")
         if b and a:
-            self.emit(f"{d}-pattern-changed", where, f"pattern {b!r} is now {a!r}")
+            self.emit(f"{d}-pattern-changed", where, f"pattern `{b}` is now `{a}`")
         elif a:
-            self.emit(f"{d}-pattern-added", where, f"pattern {a!r} was added")
+            self.emit(f"{d}-pattern-added", where, f"pattern `{a}` was added")
         else:
-            self.emit(f"{d}-pattern-removed", where, f"pattern {b!r} was removed")
+            self.emit(f"{d}-pattern-removed", where, f"pattern `{b}` was removed")
 
     def _default(
         self, old: Mapping[str, Any], new: Mapping[str, Any], loc: tuple[str, ...], d: Direction
@@ -1476,3 +1476,50 @@ def diff_against_ref(
                 found = diff_files(old_specs[api], new_specs[api])
             changes.extend(replace(c, spec=shown) for c in found)
     return changes
+
+
+# -- command line -----------------------------------------------------------------------
+
+
+def add_parser(sub: Any) -> None:
+    """Register `contracts diff` on the CLI's subparsers."""
+    parser = sub.add_parser(
+        "diff",
+        help="classify the changes between two versions of a contract",
+        description=(
+            "contracts diff OLD NEW, or contracts diff --base GIT_REF [SPEC ...] to compare "
+            "specs/ at a git ref with the working tree. Exit 1 on a breaking change "
+            "(or on a warning with --fail-on warning)."
+        ),
+    )
+    parser.add_argument("specs", nargs="*", metavar="SPEC")
+    parser.add_argument(
+        "--base", metavar="GIT_REF", help="compare specs/ at this ref with the working tree"
+    )
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    parser.add_argument(
+        "--fail-on", choices=("breaking", "warning", "info", "never"), default="breaking"
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: Any) -> int:
+    """`contracts diff`: print the classified changes; 1 at or above `--fail-on`."""
+    from .reporters import diff_json, diff_markdown, diff_text
+
+    if args.base:
+        changes = diff_against_ref(args.base, args.specs)
+    elif len(args.specs) == 2:
+        old, new = (Path(s) for s in args.specs)
+        for p in (old, new):
+            if not p.is_file():
+                raise UsageError("file not found", file=p)
+        changes = diff_files(old, new)
+    else:
+        raise UsageError("give OLD and NEW spec files, or --base GIT_REF [SPEC ...]")
+    render = {"json": diff_json, "markdown": diff_markdown}.get(args.format, diff_text)
+    print(render(changes))
+    if args.fail_on == "never":
+        return 0
+    failing = LEVELS[: LEVELS.index(args.fail_on) + 1]
+    return 1 if any(c.level in failing for c in changes) else 0

@@ -122,10 +122,13 @@ class _Spec:
         real: JsonPath = ()
         for part in path:
             node, real = self._follow(node, real)
-            if (isinstance(node, Mapping) and part in node) or (isinstance(node, list) and isinstance(part, int) and part < len(node)):
-                node = node[int(part)]
+            if isinstance(node, Mapping):
+                found = part in node
             else:
+                found = isinstance(node, list) and isinstance(part, int) and part < len(node)
+            if not found:
                 return real or path  # not written there: the nearest node that is
+            node = node[part]
             real = (*real, part)
         node, real = self._follow(node, real)
         return real
@@ -725,3 +728,44 @@ def finding_as_dict(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "path": finding.path,
     }
+
+
+# -- command line -----------------------------------------------------------------------
+
+
+def add_parser(sub: Any) -> None:
+    """Register `contracts lint` on the CLI's subparsers."""
+    parser = sub.add_parser(
+        "lint",
+        help="check specs and scenarios for defects a client could trip over",
+        description="Lint OpenAPI contracts and their scenarios files. Exit 1 on any error.",
+    )
+    parser.add_argument(
+        "specs",
+        nargs="*",
+        metavar="SPEC",
+        help="API ids or spec files (default: every spec in specs/ with its scenarios)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.set_defaults(run=run)
+
+
+def run(args: Any) -> int:
+    """`contracts lint`: print the findings; 1 if any is an error, else 0."""
+    from .catalog import default_specs_dir
+    from .reporters import lint_json, lint_text
+
+    paths = (
+        [resolve_spec_argument(s) for s in args.specs]
+        if args.specs
+        else find_specs(default_specs_dir())
+    )
+    findings: list[Finding] = []
+    for path in paths:
+        findings.extend(lint_spec(path))
+    print(
+        lint_json(findings, len(paths))
+        if args.format == "json"
+        else lint_text(findings, len(paths))
+    )
+    return 1 if any(f.severity == "error" for f in findings) else 0
