@@ -210,7 +210,9 @@ def _oas_findings(source: Source, version: str) -> list[Finding]:
     out: list[Finding] = []
     seen: set[tuple[JsonPath, str]] = set()
     for error in _oas_validator(version).iter_errors(data):
-        leaf = best_match([error]) or error
+        leaf = error
+        while leaf.context:  # oneOf/anyOf: the branch that came closest says what is wrong
+            leaf = best_match(leaf.context) or leaf.context[0]
         path = tuple(leaf.absolute_path)
         message = str(leaf.message).splitlines()[0]
         if len(message) > 200:
