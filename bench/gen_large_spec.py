@@ -107,6 +107,7 @@ def build(operations: int, variant: int = 0) -> dict[str, Any]:
                     }
                 },
             },
+            "401": error,
             "404": error,
         }
         if variant and n % 13 == 0:
@@ -140,6 +141,7 @@ def build(operations: int, variant: int = 0) -> dict[str, Any]:
                         "content": {"application/json": {"schema": ref}},
                     },
                     "400": error,
+                    "401": error,
                     "404": error,
                 },
             },
