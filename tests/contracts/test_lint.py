@@ -326,3 +326,11 @@ def test_every_rule_is_exercised() -> None:
         "scenarios-invalid",
     }
     assert set(RULES) - exercised == set()
+
+
+def test_readme_documents_every_rule() -> None:
+    from contracts.diff import RULES as DIFF_RULES
+
+    readme = (SPECS.parent / "README.md").read_text()
+    missing = [rule for rule in [*RULES, *DIFF_RULES] if f"`{rule}`" not in readme]
+    assert missing == []
