@@ -32,6 +32,8 @@ __all__ = [
     "Response",
     "default_specs_dir",
     "find_specs",
+    "has_external_refs",
+    "inline_local_refs",
     "load_contract",
     "resolve_spec_argument",
 ]
@@ -246,6 +248,26 @@ def _refuse_remote_refs(source: Source) -> None:
     walk(source.data, ())
 
 
+def _refuse_dangling_refs(source: Source) -> None:
+    stack: list[tuple[Any, JsonPath]] = [(source.data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, Mapping):
+            ref = node.get("$ref")
+            if (
+                isinstance(ref, str)
+                and ref.startswith("#")
+                and _pointer(source.data, ref) is _MISSING
+            ):
+                line, col = source.locate((*path, "$ref")) or (None, None)
+                raise SpecError(
+                    f"unresolvable $ref {ref!r}", file=source.path, line=line, column=col
+                )
+            stack.extend((value, (*path, key)) for key, value in node.items())
+        elif isinstance(node, list):
+            stack.extend((value, (*path, i)) for i, value in enumerate(node))
+
+
 def _validation_error(source: Source, exc: OpenAPIValidationError) -> SpecError:
     if exc.context:
         exc = best_match(exc.context) or exc
@@ -262,20 +284,98 @@ def _validation_error(source: Source, exc: OpenAPIValidationError) -> SpecError:
     )
 
 
-def resolve(source: Source) -> dict[str, Any]:
-    """Validate `source` as OpenAPI and inline every local and file `$ref` (prance)."""
+def _pointer(doc: Any, ref: str) -> Any:
+    """The node a local `#/a/b` reference points at, or `_MISSING`."""
+    node = doc
+    for part in ref[1:].split("/")[1:] if ref != "#" else []:
+        part = part.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+_MISSING = object()
+
+
+def has_external_refs(data: Any) -> bool:
+    """Whether any `$ref` in `data` points outside the document itself."""
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and not ref.startswith("#"):
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def inline_local_refs(data: Any) -> Any:
+    """`data` with every local `$ref` replaced by its target, in one pass.
+
+    Each target is resolved once and the *same* node is put at every place that refers
+    to it, so the result must be treated as read-only. A reference back into itself (a
+    recursive schema) becomes `{}` at the point it recurs; one whose target is missing
+    becomes `{}` too (lint reports it; `resolve` refuses it before getting here).
+    """
+    done: dict[str, Any] = {}
+    active: set[str] = set()
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, Mapping):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#"):
+                if ref in done:
+                    return done[ref]
+                if ref in active:
+                    return {}
+                target = _pointer(data, ref)
+                if target is _MISSING:
+                    return {}
+                active.add(ref)
+                done[ref] = walk(target)
+                active.discard(ref)
+                return done[ref]
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(value) for value in node]
+        return node
+
+    return walk(data)
+
+
+def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -> dict[str, Any]:
+    """Validate `source` as OpenAPI and inline every local and file `$ref` (prance).
+
+    `validate=False` skips the OpenAPI validation (diff does: lint is the validator).
+    `read_only=True` lets a document whose `$ref`s are all local be resolved by
+    `inline_local_refs`, which shares nodes between the places that refer to them:
+    much faster on big specs, for callers that never modify the result.
+    """
     data = source.data
     if not isinstance(data, Mapping) or not (
         isinstance(data.get("openapi"), str) or isinstance(data.get("swagger"), str)
     ):
         raise SpecError("not an OpenAPI document (no 'openapi' version field)", file=source.path)
     _refuse_remote_refs(source)
-    try:
-        validate_openapi(data)
-    except OpenAPIValidationError as exc:
-        raise _validation_error(source, exc) from None
-    except Exception as exc:  # the validator's own ref resolution failed
-        raise SpecError(f"cannot validate: {str(exc).splitlines()[0]}", file=source.path) from None
+    if validate:
+        try:
+            validate_openapi(data)
+        except OpenAPIValidationError as exc:
+            raise _validation_error(source, exc) from None
+        except Exception as exc:  # the validator's own ref resolution failed
+            raise SpecError(
+                f"cannot validate: {str(exc).splitlines()[0]}", file=source.path
+            ) from None
+    if read_only and not has_external_refs(data):
+        _refuse_dangling_refs(source)
+        return dict(inline_local_refs(data))
     resolver = RefResolver(
         data,
         url=source.path.resolve().as_uri(),
@@ -297,15 +397,18 @@ def load_contract(
     *,
     scenarios: Path | str | None = None,
     with_scenarios: bool = True,
+    validate: bool = True,
+    read_only: bool = False,
 ) -> Contract:
     """Load, validate and resolve one contract, with its scenarios file if it has one.
 
     `spec` is an API id or a file path. `scenarios` overrides the file beside the spec.
+    `validate` and `read_only` are passed to `resolve`.
     Raises `SpecError` / `ScenariosError` carrying a one-line message with file and line.
     """
     path = resolve_spec_argument(str(spec)) if not isinstance(spec, Path) else spec
     source = load_source(path, SpecError)
-    resolved = resolve(source)
+    resolved = resolve(source, validate=validate, read_only=read_only)
     api_id = path.name.split(".")[0]
     contract = Contract(api_id=api_id, path=path, source=source, resolved=resolved)
     if with_scenarios:

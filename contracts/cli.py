@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import diff, lint
 from .errors import FlowcontractError
 
 __all__ = ["main"]
@@ -23,16 +24,21 @@ def _not_yet(name: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contracts", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("lint", help="check specs and scenarios for defects a client could trip over")
-    sub.add_parser("diff", help="classify the changes between two versions of a contract")
+    lint.add_parser(sub)
+    diff.add_parser(sub)
     sub.add_parser("verify", help="run the conformance suite against a live implementation")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, _rest = parser.parse_known_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    run = getattr(args, "run", None)
+    if run is not None and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
+        if run is not None:
+            return int(run(args))
         return _not_yet(args.command)
     except FlowcontractError as exc:
         print(f"contracts: {exc}", file=sys.stderr)

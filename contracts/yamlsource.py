@@ -20,14 +20,26 @@ __all__ = ["JsonPath", "Source", "load_source"]
 JsonPath = tuple[str | int, ...]
 
 
+_JSON_RESOLVERS = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class _JsonLoader(yaml.SafeLoader):
     """SafeLoader without YAML 1.1 timestamps: dates remain strings, as in JSON."""
 
 
-_JsonLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+class _FastJsonLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same, parsed by libyaml when PyYAML has it (several times faster on big specs).
+
+    Its error messages differ from the pure-Python parser's, so a document it refuses is
+    parsed again by `_JsonLoader` to report the error in the usual words.
+    """
+
+
+_JsonLoader.yaml_implicit_resolvers = _JSON_RESOLVERS
+_FastJsonLoader.yaml_implicit_resolvers = _JSON_RESOLVERS
 
 
 @dataclass(frozen=True)
@@ -66,8 +78,28 @@ def _walk(node: yaml.Node, path: JsonPath, out: dict[JsonPath, tuple[int, int]])
             _walk(item, (*path, index), out)
 
 
-def load_source(path: Path | str, error: type[FlowcontractError] = FlowcontractError) -> Source:
-    """Parse a YAML or JSON file; any failure is `error` with the file, line and cause."""
+def _compose(text: str, loader_cls: type[Any], positions: bool) -> tuple[Any, yaml.Node | None]:
+    loader = loader_cls(text)
+    try:
+        if not positions:
+            return loader.get_single_data(), None
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
+
+
+def load_source(
+    path: Path | str,
+    error: type[FlowcontractError] = FlowcontractError,
+    *,
+    positions: bool = True,
+) -> Source:
+    """Parse a YAML or JSON file; any failure is `error` with the file, line and cause.
+
+    `positions=False` skips recording where each node was written (faster, for callers
+    that never point into the file); `Source.locate` then finds nothing.
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -78,12 +110,12 @@ def load_source(path: Path | str, error: type[FlowcontractError] = FlowcontractE
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror}", file=path) from None
     try:
-        loader = _JsonLoader(text)
         try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+            data, node = _compose(text, _FastJsonLoader, positions)
+        except yaml.YAMLError:
+            if _FastJsonLoader is _JsonLoader:
+                raise
+            data, node = _compose(text, _JsonLoader, positions)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         cause = exc.problem or exc.context or "invalid YAML"
@@ -95,7 +127,7 @@ def load_source(path: Path | str, error: type[FlowcontractError] = FlowcontractE
         ) from None
     except yaml.YAMLError as exc:
         raise error(f"invalid YAML: {exc}", file=path) from None
-    positions: dict[JsonPath, tuple[int, int]] = {}
+    where: dict[JsonPath, tuple[int, int]] = {}
     if node is not None:
-        _walk(node, (), positions)
-    return Source(path=path, text=text, data=data, positions=positions)
+        _walk(node, (), where)
+    return Source(path=path, text=text, data=data, positions=where)
