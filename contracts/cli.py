@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import verify
 from .errors import FlowcontractError
 
 __all__ = ["main"]
@@ -25,15 +26,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("lint", help="check specs and scenarios for defects a client could trip over")
     sub.add_parser("diff", help="classify the changes between two versions of a contract")
-    sub.add_parser("verify", help="run the conformance suite against a live implementation")
+    verify.add_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args, _rest = parser.parse_known_args(argv)
+    args, rest = parser.parse_known_args(argv)
+    handler = getattr(args, "handler", None)
     try:
-        return _not_yet(args.command)
+        if handler is None:
+            return _not_yet(args.command)
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        return int(handler(args))
     except FlowcontractError as exc:
         print(f"contracts: {exc}", file=sys.stderr)
         return 2
