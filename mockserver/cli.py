@@ -1,13 +1,157 @@
-"""`mockserver serve`: serve the contracts as mock APIs."""
+"""`mockserver serve`: serve the contracts as mock APIs on one port.
+
+Exit codes: 0 after a clean shutdown (Ctrl-C / SIGTERM), 2 for a bad spec, scenarios
+file or option (one line naming the file, line and cause).
+"""
 
 from __future__ import annotations
 
+import argparse
+import ipaddress
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from contracts.errors import FlowcontractError, UsageError
+
+from .config import MockConfig
 
 __all__ = ["main"]
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockserver", description="Mock servers from OpenAPI contracts."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = sub.add_parser("serve", help="serve mock APIs (all of specs/ by default)")
+    serve.add_argument("apis", nargs="*", metavar="API_ID_OR_SPEC_PATH")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=4010)
+    serve.add_argument(
+        "--scenarios",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a scenarios file (its `api:` names the API it replaces); repeatable",
+    )
+    serve.add_argument("--seed", type=int, help="make generated data reproducible")
+    serve.add_argument("--reload", action="store_true", help="restart when specs change")
+    serve.add_argument("--cors", choices=["on", "off"], default="on")
+    serve.add_argument("--no-admin", action="store_true", help="disable /__mock/")
+    serve.add_argument("--journal-size", type=int, default=10_000)
+    serve.add_argument("--max-body-size", type=int, default=1_048_576, metavar="BYTES")
+    serve.add_argument(
+        "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
+    )
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> MockConfig:
+    from contracts.scenarios import load_scenarios
+
+    scenarios: dict[str, Path] = {}
+    for file in args.scenarios:
+        loaded = load_scenarios(file)
+        scenarios[loaded.api] = Path(file)
+    if args.port < 0 or args.port > 65535:
+        raise UsageError(f"--port {args.port} is not a TCP port")
+    return MockConfig(
+        apis=tuple(args.apis),
+        scenarios=scenarios,
+        host=args.host,
+        port=args.port,
+        seed=args.seed,
+        cors=args.cors == "on",
+        admin=not args.no_admin,
+        journal_size=args.journal_size,
+        max_body_size=args.max_body_size,
+        on_start=_announce,
+    )
+
+
+def _announce(server: Any) -> None:
+    for api in server.describe():
+        ops = api["operations"]
+        print(
+            f"{api['id']:<10} {api['base_url']:<34} {ops} operation{'s' if ops != 1 else ''}"
+            f"  ({api['title']})",
+            flush=True,
+        )
+    if len(server.contracts) == 1:
+        print(f"{'':<10} also at {server.config.base_url}/ (the vendor's own paths)", flush=True)
+    if server.config.admin:
+        print(f"{'admin':<10} {server.config.base_url}/__mock/health", flush=True)
+    print("Ready. Press Ctrl-C to stop.", flush=True)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def create_app_from_env() -> Any:
+    """Factory for `--reload`: the configuration travels in the environment."""
+    import json
+
+    from .app import build_app
+
+    raw = json.loads(os.environ["FLOWCONTRACT_MOCK_CONFIG"])
+    args = build_parser().parse_args(["serve", *raw])
+    return build_app(config_from_args(args))
+
+
+def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    import uvicorn
+
+    from .app import build_app
+
+    config = config_from_args(args)
+    if not _is_loopback(config.host):
+        print(
+            f"mockserver: warning: binding {config.host}: the mocks are reachable from other machines",
+            file=sys.stderr,
+        )
+    common: dict[str, Any] = {
+        "host": config.host,
+        "port": config.port,
+        "log_level": args.log_level,
+        "access_log": args.log_level in {"debug", "info"},
+        "timeout_graceful_shutdown": 5,
+        "server_header": False,
+    }
+    if args.reload:
+        import json
+
+        os.environ["FLOWCONTRACT_MOCK_CONFIG"] = json.dumps(list(argv[1:]))
+        build_app(config)  # fail fast, with a one-line error, before the reloader starts
+        uvicorn.run(
+            "mockserver.cli:create_app_from_env",
+            factory=True,
+            reload=True,
+            reload_dirs=[str(Path.cwd() / "specs")] if (Path.cwd() / "specs").is_dir() else None,
+            reload_includes=["*.yaml", "*.yml", "*.json"],
+            **common,
+        )
+        return 0
+    app = build_app(config)
+    uvicorn.run(app, **common)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    print("mockserver: not implemented yet", file=sys.stderr)
-    return 2
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    try:
+        return serve(args, argv)
+    except FlowcontractError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0

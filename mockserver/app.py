@@ -1,0 +1,493 @@
+"""The ASGI application: every contract mounted under `/<id>` on one server.
+
+Request path, outermost first:
+
+    MockServer ── lifespan, /__mock admin, body-size limit, CORS, journal
+      └── ConnexionMiddleware (Connexion's stages: exceptions → Swagger UI → route →
+          security → request validation), errors rendered in the API's own shape
+            └── MockHandler: behave → select → render (our stages, plain functions)
+
+This module is the only one that touches ASGI or Connexion objects.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.exceptions import ExceptionMiddleware
+from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+
+from contracts.catalog import Contract, Operation, load_contract
+from contracts.scenarios import Fixture
+
+from .behave import Behaviour, MockRequest
+from .config import MockConfig
+from .connexion_ext import PathResolver, operation_key, security_map_for, validator_map
+from .errors import MockError
+from .generate import Generator
+from .negotiate import Choice, choose_preferred, default_choice, parse_preference
+from .render import error_body, render_example, seeded_rng, set_path
+from .state import InMemoryState, State
+
+__all__ = ["MockServer", "build_app"]
+
+log = logging.getLogger("mockserver")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+JSON = "application/json"
+_RNG = random.Random()
+EXPOSED_HEADERS = "Content-Type, Content-Length, Location, Retry-After, X-Request-Id"
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+async def _send_bytes(
+    send: Send,
+    status: int,
+    body: bytes,
+    media_type: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    raw_headers = [(b"content-length", str(len(body)).encode())]
+    if media_type:
+        raw_headers.append((b"content-type", media_type.encode()))
+    await send(
+        {"type": "http.response.start", "status": status, "headers": raw_headers + (headers or [])}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _problem(status: int, code: str, title: str, detail: str) -> bytes:
+    return _json_bytes(
+        {
+            "type": f"https://flowcontract.dev/mock-errors/{code}",
+            "title": title,
+            "status": status,
+            "detail": detail,
+            "code": code,
+        }
+    )
+
+
+@dataclass
+class OperationRuntime:
+    """Everything about one operation that can be computed once, at start-up."""
+
+    operation: Operation
+    pairs: list[tuple[Any, str]]
+    templates: Mapping[str, Mapping[str, Any]]
+    examples: dict[str, Any] = field(default_factory=dict)
+    static: dict[tuple[int, str], bytes] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, op: Operation, contract: Contract) -> OperationRuntime:
+        sc = contract.scenarios
+        request_examples = op.request_examples
+        pairs = [
+            (request_examples[req].value, resp)
+            for req, resp in (sc.pairs.items() if sc else ())
+            if req in request_examples
+        ]
+        runtime = cls(operation=op, pairs=pairs, templates=dict(sc.render) if sc else {})
+        for response in op.responses.values():
+            for _, example in response.examples:
+                runtime.examples.setdefault(example.name, example.value)
+        return runtime
+
+    def paired_example(self, body: Any) -> str | None:
+        for value, response_example in self.pairs:
+            if body == value:
+                return response_example
+        return None
+
+
+@dataclass
+class ApiMount:
+    api_id: str
+    contract: Contract
+    behaviour: Behaviour
+    runtimes: dict[str, OperationRuntime]
+
+    def error_template(self, status: int, rng: random.Random | None = None) -> tuple[int, Any]:
+        """The documented status (or the API's 400) and a fresh example of its error shape."""
+        for candidate in (status, 400):
+            for rt in self.runtimes.values():
+                response = rt.operation.responses.get(str(candidate))
+                if response:
+                    for _, example in response.examples:
+                        templates = rt.templates.get(example.name)
+                        value = render_example(example.value, templates, {}, rng or _RNG)
+                        return candidate, value
+        return status, {"error": ""}
+
+
+class MockHandler:
+    """Our stages, after Connexion has routed, guarded and validated the request."""
+
+    def __init__(self, mounts: dict[str, ApiMount], state: State, config: MockConfig):
+        self.mounts = mounts
+        self.state = state
+        self.generator = Generator(config.seed)
+        self.rng = seeded_rng(config.seed)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        info: dict[str, Any] = scope.setdefault("flowcontract", {})
+        routing = scope.get("extensions", {}).get("connexion_routing", {})
+        mount = self.mounts.get(routing.get("api_base_path", ""))
+        op_id = routing.get("operation_id")
+        if mount is None or op_id is None:
+            await self._unrouted(scope, send, mount)
+            return
+        info["api"] = mount.api_id
+        runtime = mount.runtimes[op_id]
+        info["operation"] = runtime.operation.key
+        body = await _read_body(receive)
+        request = self._request(scope, mount, runtime, body)
+        try:
+            choice = self.choose(mount, runtime, request)
+        except MockError as exc:
+            info["rule"] = f"mock-error: {exc.code}"
+            await _send_bytes(
+                send, exc.status, _json_bytes(exc.problem()), "application/problem+json"
+            )
+            return
+        info["rule"], info["example"] = choice.rule, choice.example
+        status, payload, media_type = self.render(mount, runtime, choice, request)
+        await _send_bytes(send, status, payload, media_type)
+
+    async def _unrouted(self, scope: Scope, send: Send, mount: ApiMount | None) -> None:
+        scope["flowcontract"]["rule"] = "unrouted"
+        known = ", ".join(
+            sorted({rt.operation.key for m in self.mounts.values() for rt in m.runtimes.values()})
+        )
+        detail = f"no documented operation matches {scope['method']} {scope['path']}"
+        if mount is not None:
+            known = ", ".join(rt.operation.key for rt in mount.runtimes.values())
+            detail += f" in {mount.api_id}"
+        await _send_bytes(
+            send,
+            404,
+            _problem(404, "no-route", "No documented operation", f"{detail}; operations: {known}"),
+            "application/problem+json",
+        )
+
+    def _request(
+        self, scope: Scope, mount: ApiMount, runtime: OperationRuntime, raw: bytes
+    ) -> MockRequest:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        raw_query = scope.get("query_string", b"").decode("latin-1")
+        query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        body: Any = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except (ValueError, RecursionError):
+                body = raw.decode("utf-8", "replace")
+        path_params = {k: str(v) for k, v in (scope.get("path_params") or {}).items()}
+        return MockRequest(
+            api=mount.api_id,
+            operation=runtime.operation,
+            method=scope["method"],
+            path=scope["path"],
+            path_params=path_params,
+            query=query,
+            headers=headers,
+            body=body,
+            raw_query=raw_query,
+            template_context={
+                "path": path_params,
+                "query": query,
+                "body": body,
+                "headers": headers,
+            },
+        )
+
+    def choose(self, mount: ApiMount, runtime: OperationRuntime, request: MockRequest) -> Choice:
+        op = runtime.operation
+        preference = parse_preference(request.headers.get("prefer"), request.query)
+        if preference:
+            return choose_preferred(op, preference)
+        decided = mount.behaviour.decide(request, self.state)
+        if decided is not None:
+            return decided
+        paired = runtime.paired_example(request.body)
+        if paired is not None:
+            return default_choice(op, paired, rule="pair")
+        return default_choice(op, mount.behaviour.default_example(request))
+
+    def render(
+        self, mount: ApiMount, runtime: OperationRuntime, choice: Choice, request: MockRequest
+    ) -> tuple[int, bytes, str]:
+        op = runtime.operation
+        if choice.media_type == "text/event-stream":
+            return choice.status, self._event_stream(mount, runtime, request), choice.media_type
+        if not choice.media_type:
+            return choice.status, b"", ""
+        if choice.example is None:
+            response = op.responses.get(str(choice.status), None)
+            media = response.content.get(choice.media_type) if response else None
+            schema = dict(media.schema or {}) if media else {}
+            return choice.status, _json_bytes(self.generator.value(schema)), choice.media_type
+        templates = runtime.templates.get(choice.example)
+        if not templates and not choice.values:
+            key = (choice.status, choice.example)
+            cached = runtime.static.get(key)
+            if cached is None:
+                cached = runtime.static[key] = _json_bytes(runtime.examples[choice.example])
+            return choice.status, cached, choice.media_type
+        value = render_example(
+            runtime.examples[choice.example], templates, request.template_context, self.rng
+        )
+        for dotted, replacement in (choice.values or {}).items():
+            if dotted == "":
+                value = replacement
+            else:
+                set_path(value, dotted, replacement)
+        return choice.status, _json_bytes(value), choice.media_type
+
+    def _event_stream(
+        self, mount: ApiMount, runtime: OperationRuntime, request: MockRequest
+    ) -> bytes:
+        """Progress per workflow node, then the run: what pharen streams with `stream=true`."""
+        op = runtime.operation
+        success = default_choice(op)
+        run = render_example(
+            runtime.examples.get(success.example or "", {}),
+            runtime.templates.get(success.example or ""),
+            request.template_context,
+            self.rng,
+        )
+        if isinstance(run, dict) and "status" in run:
+            run["status"] = "completed"
+        _, fixture = mount.behaviour.fixture_state(request, self.state)
+        nodes = _nodes(fixture)
+        events = [
+            ("progress", {"node_id": node, "status": "completed", "index": i, "total": len(nodes)})
+            for i, node in enumerate(nodes, start=1)
+        ]
+        events.append(("run", run))
+        return "".join(
+            f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events
+        ).encode()
+
+
+def _nodes(fixture: Fixture | None) -> list[str]:
+    nodes = fixture.attributes.get("nodes") if fixture else None
+    return [str(n) for n in nodes] if isinstance(nodes, list) and nodes else ["trigger", "output"]
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _problem_message(mount: ApiMount, exc: ProblemException, op_key: str | None) -> str:
+    detail = str(exc.detail or exc.title or "")
+    if exc.status == 401:
+        schemes = mount.contract.security_schemes
+        wanted = []
+        for name, scheme in schemes.items():
+            if scheme.get("type") == "http":
+                wanted.append(f"Authorization: {str(scheme.get('scheme', '')).title()} <token>")
+            elif scheme.get("type") == "apiKey":
+                wanted.append(f"{scheme.get('name', name)} header")
+        return f"missing or invalid credentials ({detail}); send {' or '.join(wanted)}"
+    if exc.status == 415:
+        return f"unsupported content type: {detail}"
+    return detail
+
+
+def _error_handler(mounts: Mapping[str, ApiMount]) -> Callable[..., Awaitable[ConnexionResponse]]:
+    """Connexion's problems (401, 400, 415, ...) in the API's own documented error shape."""
+
+    async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        scope = request.scope
+        info = scope.setdefault("flowcontract", {})
+        routing = (scope.get("extensions") or {}).get("connexion_routing", {})
+        # Connexion hands the handler a scope copied before routing annotated it; the
+        # mount's root_path names the API just as well.
+        base = routing.get("api_base_path", scope.get("root_path", ""))
+        mount = mounts.get(base)
+        if not isinstance(exc, ProblemException):
+            log.exception("mock internal error", exc_info=exc)
+            info["rule"] = "mock-error: internal"
+            body = _problem(500, "mock-internal-error", "The mock failed", type(exc).__name__)
+            return ConnexionResponse(
+                status_code=500, body=body, mimetype="application/problem+json"
+            )
+        if mount is None:
+            info["rule"] = f"connexion: {exc.status}"
+            body = _problem(exc.status, "no-route", str(exc.title), str(exc.detail))
+            return ConnexionResponse(
+                status_code=exc.status, body=body, mimetype="application/problem+json"
+            )
+        op_id = routing.get("operation_id")
+        info.update(api=mount.api_id, operation=op_id)
+        status, template = mount.error_template(exc.status)
+        message = _problem_message(mount, exc, op_id)
+        info["rule"] = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
+        body = _json_bytes(error_body(template, status, message, {"reason": exc.status}))
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+        return ConnexionResponse(status_code=status, body=body, mimetype=JSON, headers=headers)
+
+    return handle
+
+
+class MockServer:
+    """The outermost ASGI app: admin API, body limit, CORS, journal, then the APIs."""
+
+    def __init__(self, config: MockConfig, contracts: list[Contract]):
+        self.config = config
+        self.contracts = contracts
+        self.state: State = InMemoryState(
+            {c.api_id: c.scenarios for c in contracts}, journal_size=config.journal_size
+        )
+        self.mounts: dict[str, ApiMount] = {}
+        connexion = ConnexionMiddleware(
+            MockHandler(self.mounts, self.state, config),
+            middlewares=[
+                ExceptionMiddleware,
+                SwaggerUIMiddleware,
+                RoutingMiddleware,
+                SecurityMiddleware,
+                RequestValidationMiddleware,
+            ],
+            resolver=PathResolver(),
+            validator_map=validator_map(),
+        )
+        single = len(contracts) == 1
+        for contract in contracts:
+            mount = ApiMount(
+                api_id=contract.api_id,
+                contract=contract,
+                behaviour=Behaviour(contract.api_id, contract.scenarios, contract.security_schemes),
+                runtimes={
+                    operation_key(op.method, op.path): OperationRuntime.build(op, contract)
+                    for op in contract.operations
+                },
+            )
+            bases = [f"/{contract.api_id}"] + ([""] if single else [])
+            for base in bases:
+                self.mounts[base] = mount
+                connexion.add_api(
+                    _servable(contract),
+                    base_path=base,
+                    security_map=security_map_for(contract.scenarios),
+                    swagger_ui_options=None,
+                )
+        handler = _error_handler(self.mounts)
+        connexion.add_error_handler(ProblemException, handler)
+        connexion.add_error_handler(Exception, handler)
+        self.connexion = connexion
+        from .admin import admin_app
+        from .http import cors, journal, limit_body
+
+        app: ASGIApp = journal(connexion, self.state, self.mounts)
+        app = limit_body(app, config.max_body_size, self.mounts)
+        if config.cors:
+            app = cors(app)
+        self.app = app
+        self.admin = admin_app(self) if config.admin else None
+        self.started = False
+
+    def describe(self) -> list[dict[str, Any]]:
+        base = self.config.base_url
+        return [
+            {
+                "id": c.api_id,
+                "title": c.title,
+                "base_url": f"{base}/{c.api_id}",
+                "operations": len(c.operations),
+                "ui": f"{base}/{c.api_id}/ui/",
+                "spec": str(c.path),
+            }
+            for c in self.contracts
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if (path == "/__mock" or path.startswith("/__mock/")) and self.admin is not None:
+            await self.admin(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.started = True
+                if self.config.on_start is not None:
+                    self.config.on_start(self)
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _servable(contract: Contract) -> dict[str, Any]:
+    """The resolved document as Connexion should serve it: no server base paths (the
+    mock mounts each API itself)."""
+    spec = dict(contract.resolved)
+    spec["servers"] = [{"url": "/"}]
+    return spec
+
+
+def build_app(config: MockConfig) -> MockServer:
+    """Load every contract named by `config.apis` (all of specs/ if empty) and serve them."""
+    from contracts.catalog import default_specs_dir, find_specs, resolve_spec_argument
+
+    specs_dir = config.specs_dir or default_specs_dir()
+    paths = (
+        [resolve_spec_argument(a, specs_dir) for a in config.apis]
+        if config.apis
+        else find_specs(specs_dir)
+    )
+    contracts = []
+    for path in paths:
+        api_id = Path(path).name.split(".")[0]
+        contracts.append(load_contract(Path(path), scenarios=config.scenarios.get(api_id)))
+    return MockServer(config, contracts)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def monotonic_ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 3)

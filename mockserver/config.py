@@ -1,0 +1,33 @@
+"""The mock's configuration: one keyword-only dataclass, defaults set here only.
+
+The CLI flags map onto it one to one; tests build it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MockConfig"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MockConfig:
+    apis: tuple[str, ...] = ()  # API ids or spec paths; empty: every spec in specs_dir
+    specs_dir: Path | None = None
+    scenarios: Mapping[str, Path] = field(default_factory=dict)  # api id -> scenarios file
+    host: str = "127.0.0.1"
+    port: int = 4010
+    seed: int | None = None
+    cors: bool = True
+    admin: bool = True
+    journal_size: int = 10_000
+    max_body_size: int = 1_048_576  # bytes; larger bodies get the API's 413
+    on_start: Callable[[Any], None] | None = None
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"

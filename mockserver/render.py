@@ -1,0 +1,154 @@
+"""Render: turn a `Choice` into the body a real server would send.
+
+Documented examples are templates. The scenarios' `render` section names, per response
+example, the fields a real server fills in, as `dotted.path: template`:
+
+    {uuid} {ulid} {hex:N} {alnum:N} {now} {now:STRFTIME}   fresh values
+    {path.NAME} {query.NAME} {body.a.b}                    echoes of the request
+
+A template that is exactly one placeholder keeps the echoed value's JSON type; a list
+gives alternatives, the first that resolves wins (`["{body.runId}", "run_{alnum:12}"]`).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+import re
+import string
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+__all__ = ["Unresolved", "error_body", "render_example", "resolve_template", "set_path"]
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:[.:]([^{}]*))?\}")
+_CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
+_MISSING = object()
+
+
+class Unresolved(Exception):
+    """A template echoes a request value that is absent."""
+
+
+def _ulid(rng: random.Random) -> str:
+    millis = int(time.time() * 1000)
+    value = (millis << 80) | rng.getrandbits(80)
+    return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(26)))
+
+
+def _lookup(data: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        if isinstance(data, Mapping) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return _MISSING
+    return data
+
+
+def _value(name: str, arg: str | None, request: Mapping[str, Any], rng: random.Random) -> Any:
+    if name == "uuid":
+        return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if name == "ulid":
+        return _ulid(rng)
+    if name == "hex":
+        return "".join(rng.choice("0123456789abcdef") for _ in range(int(arg or 32)))
+    if name == "alnum":
+        alphabet = string.ascii_lowercase + string.digits
+        return "".join(rng.choice(alphabet) for _ in range(int(arg or 12)))
+    if name == "now":
+        now = datetime.now(UTC)
+        return now.strftime(arg) if arg else now.isoformat().replace("+00:00", "Z")
+    if name in {"path", "query", "body", "headers"} and arg is not None:
+        found = _lookup(request.get(name), arg)
+        if found is _MISSING or found is None:
+            raise Unresolved(f"{name}.{arg}")
+        return found
+    raise ValueError(f"unknown placeholder {{{name}}}")
+
+
+def resolve_template(template: Any, request: Mapping[str, Any], rng: random.Random) -> Any:
+    """Resolve one render template (a string, a list of alternatives, or a literal)."""
+    if isinstance(template, list):
+        for alternative in template:
+            try:
+                return resolve_template(alternative, request, rng)
+            except Unresolved:
+                continue
+        raise Unresolved(str(template))
+    if not isinstance(template, str):
+        return copy.deepcopy(template)
+    whole = _PLACEHOLDER.fullmatch(template)
+    if whole:
+        return _value(whole.group(1), whole.group(2), request, rng)
+    return _PLACEHOLDER.sub(lambda m: str(_value(m.group(1), m.group(2), request, rng)), template)
+
+
+def set_path(data: Any, dotted: str, value: Any) -> None:
+    """Set `a.b.c` in nested dicts (only where the example has the parent objects)."""
+    *parents, leaf = dotted.split(".")
+    for part in parents:
+        if not isinstance(data, dict) or part not in data:
+            return
+        data = data[part]
+    if isinstance(data, dict):
+        data[leaf] = value
+
+
+def render_example(
+    value: Any,
+    templates: Mapping[str, Any] | None,
+    request: Mapping[str, Any],
+    rng: random.Random,
+) -> Any:
+    """A fresh copy of a documented example with its server-filled fields filled in."""
+    if not templates:
+        return value
+    out = copy.deepcopy(value)
+    for dotted, template in templates.items():
+        try:
+            set_path(out, dotted, resolve_template(template, request, rng))
+        except Unresolved:
+            continue
+    return out
+
+
+def _message_path(example: Any, prefix: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where an error example keeps its human message: `message`, else a string `error`."""
+    if isinstance(example, Mapping):
+        if isinstance(example.get("message"), str):
+            return (*prefix, "message")
+        for key in ("error", "detail"):
+            if isinstance(example.get(key), str):
+                return (*prefix, key)
+        for key, sub in example.items():
+            found = _message_path(sub, (*prefix, str(key)))
+            if found:
+                return found
+    return None
+
+
+def error_body(example: Any, status: int, message: str, details: Mapping[str, Any] | None) -> Any:
+    """An error in the API's documented shape (taken from one of its error examples)."""
+    out = copy.deepcopy(example)
+    path = _message_path(out)
+    if path is None:
+        return out
+    set_path(out, ".".join(path), message)
+    if isinstance(out, dict) and isinstance(out.get("code"), int):
+        out["code"] = status
+    parent: Any = out
+    for part in path[:-1]:
+        parent = parent[part]
+    if isinstance(parent, dict) and "details" in parent:
+        parent["details"] = dict(details or {})
+    return out
+
+
+def seeded_rng(seed: int | None) -> random.Random:
+    return random.Random(seed if seed is not None else int.from_bytes(os.urandom(8), "big"))

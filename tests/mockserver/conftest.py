@@ -1,0 +1,135 @@
+"""A real mock server on a free loopback port, and helpers that check what it answers."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from contracts import Contract
+from contracts.examples import schema_validator
+from contracts.scenarios import Case
+from mockserver.app import MockServer, build_app
+from mockserver.config import MockConfig
+from tests.conftest import SPECS
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running(config: MockConfig) -> Iterator[tuple[str, MockServer]]:
+    """Serve `config` with uvicorn in a thread; yield the base URL once it answers."""
+    port = free_port()
+    config = MockConfig(**{**config.__dict__, "port": port, "specs_dir": config.specs_dir or SPECS})
+    app = build_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("mock server did not start")
+        time.sleep(0.02)
+    try:
+        yield base, app
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def mock() -> Iterator[tuple[str, MockServer]]:
+    with running(MockConfig(seed=7)) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def base_url(mock: tuple[str, MockServer]) -> str:
+    return mock[0]
+
+
+@pytest.fixture()
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture()
+def fresh(mock: tuple[str, MockServer], client: httpx.Client) -> httpx.Client:
+    """A client on a mock whose journal and state were just reset."""
+    assert client.post("/__mock/reset").status_code == 200
+    return client
+
+
+def auth_headers(contract: Contract, credential: str = "default") -> dict[str, str]:
+    if credential == "none" or contract.scenarios is None:
+        return {}
+    cred = contract.scenarios.credentials[credential]
+    scheme = contract.security_schemes[cred.scheme]
+    if scheme["type"] == "http":
+        return {"Authorization": f"Bearer {cred.value}"}
+    return {scheme["name"]: cred.value}
+
+
+def case_request(contract: Contract, case: Case) -> dict[str, Any]:
+    """The httpx.request() arguments that send a scenario case to the API at /<id>."""
+    op = contract.operation()
+    path = op.path
+    for name, value in case.request.path.items():
+        path = path.replace("{" + name + "}", str(value))
+    for param in op.parameters:  # path parameters the case leaves to their documented example
+        if param.get("in") == "path" and "{" + param["name"] + "}" in path:
+            path = path.replace("{" + param["name"] + "}", str(param.get("example", "x")))
+    headers = {**auth_headers(contract, case.request.credential), **case.request.headers}
+    kwargs: dict[str, Any] = {
+        "method": op.method.upper(),
+        "url": f"/{contract.api_id}{path}",
+        "params": {
+            k: str(v).lower() if isinstance(v, bool) else v for k, v in case.request.query.items()
+        },
+        "headers": headers,
+    }
+    if case.request.body_example:
+        kwargs["json"] = op.request_examples[case.request.body_example].value
+    elif case.request.has_body:
+        kwargs["json"] = case.request.body_value
+    return kwargs
+
+
+def assert_conforms(contract: Contract, response: httpx.Response) -> Any:
+    """The response's status is documented and its body validates against that schema."""
+    op = contract.operation()
+    status = str(response.status_code)
+    assert status in op.responses, f"undocumented status {status}: {response.text}"
+    media_type = response.headers.get("content-type", "").split(";")[0]
+    documented = op.responses[status].content
+    assert media_type in documented, f"{status} {media_type} not in {list(documented)}"
+    schema = documented[media_type].schema
+    if media_type != "application/json":
+        return response.text
+    body = response.json()
+    if schema:
+        errors = [
+            e.message for e in schema_validator(schema, contract.openapi_version).iter_errors(body)
+        ]
+        assert errors == [], f"{status} body does not match its schema: {errors}: {body}"
+    return body
+
+
+def last_entry(client: httpx.Client, api: str) -> Mapping[str, Any]:
+    entries = client.get("/__mock/requests", params={"api": api}).json()["requests"]
+    return entries[-1]
