@@ -182,6 +182,9 @@ class Target:
         self.schema = schemathesis.openapi.from_dict(
             dict(contract.resolved), config=schemathesis_config(**{"base-url": self.base_url})
         )
+        from .explained import failure_filter
+
+        self.schema.hook(failure_filter(contract))
 
     def credential_headers(self, name: str = "default") -> dict[str, str]:
         """The default (or named) credential as headers, for Schemathesis's own requests."""
@@ -210,8 +213,8 @@ class Target:
             else:
                 cookies[cred.name] = cred.value
         kwargs: dict[str, Any] = {
-            "path_parameters": {k: str(v) for k, v in request.path.items()},
-            "query": query or None,
+            "path_parameters": {k: _wire(v) for k, v in request.path.items()},
+            "query": {k: _wire(v) for k, v in query.items()} or None,
             "headers": headers or None,
             "cookies": cookies or None,
         }
@@ -239,6 +242,15 @@ class Target:
             except Failure as failure:
                 failures.append((name, failure))
         return failures
+
+
+def _wire(value: Any) -> Any:
+    """A parameter value as OpenAPI's default style puts it on the wire (`true`, not `True`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    return value if isinstance(value, str) else str(value)
 
 
 def failure_finding(

@@ -59,7 +59,7 @@ def _exact(ctx: PhaseContext, op: Operation, case: Case, exchange: Exchange) -> 
         return None
     return Finding(
         phase=PHASE,
-        check="exact_body",
+        check="documented_error",
         operation=op.key,
         expected=f"exactly the documented example {name!r}: {_compact(example.value)}",
         actual=exchange.describe()
@@ -90,12 +90,12 @@ def run(ctx: PhaseContext) -> PhaseResult:
         expect = case.expect
         status_ok = exchange.status == expect.status
         outcome.check(
-            "expected_status",
+            "documented_error",
             None
             if status_ok
             else Finding(
                 phase=PHASE,
-                check="expected_status",
+                check="documented_error",
                 operation=op.key,
                 expected=f"{expect.status}"
                 + (f" with example {expect.example!r}" if expect.example else "")
@@ -127,7 +127,7 @@ def run(ctx: PhaseContext) -> PhaseResult:
                 ),
             )
             if expect.match == "exact":
-                outcome.check("exact_body", _exact(ctx, op, case, exchange))
+                outcome.check("documented_error", _exact(ctx, op, case, exchange))
         ctx.progress(f"errors: {case.name} → {exchange.status}")
         return outcome
 

@@ -43,7 +43,7 @@ def _paired(ctx: PhaseContext, op: Operation, name: str, exchange: Exchange) -> 
             return None
         return Finding(
             phase=PHASE,
-            check="example_accepted",
+            check="example_response",
             operation=op.key,
             expected=f"request example {name!r} documents a valid request: a 2xx answer",
             actual=exchange.describe(),
@@ -72,7 +72,7 @@ def _paired(ctx: PhaseContext, op: Operation, name: str, exchange: Exchange) -> 
         return None
     return Finding(
         phase=PHASE,
-        check="paired_example",
+        check="example_response",
         operation=op.key,
         expected=expected,
         actual=f"{problem}: {exchange.describe()}",
@@ -97,7 +97,7 @@ def run(ctx: PhaseContext) -> PhaseResult:
         conformance(ctx, outcome, PHASE, op, exchange, CONFORMANCE_CHECKS)
         if op == paired_op or paired_op is None:
             finding = _paired(ctx, op, name, exchange)
-            outcome.check(finding.check if finding else "paired_example", finding)
+            outcome.check(finding.check if finding else "example_response", finding)
         ctx.progress(f"examples: {op.key} {name} → {exchange.status}")
         return outcome
 

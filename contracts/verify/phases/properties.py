@@ -14,25 +14,24 @@ exactly those:
 - `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
   non-empty key), a *made-up* credential being accepted is documented behaviour; a request
   with *no* credential being accepted is still a finding.
+
+The hook lives in `contracts.verify.explained`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any
 
 import requests
 import schemathesis
 from schemathesis.engine import events, from_schema
-from schemathesis.openapi.checks import AuthScenario, IgnoredAuth, RejectedPositiveData
 
-from ...catalog import Contract
+from ..explained import failure_filter
 from ..findings import Finding, PhaseResult, Severity
 from ..options import REQUEST_TIMEOUT
 from ..target import schemathesis_config
 from .context import PhaseContext
-from .errors import without_rendered
 
 __all__ = ["CHECKS", "run"]
 
@@ -61,52 +60,6 @@ _ALL_CHECKS = (
     "ensure_resource_availability",
     "object_level_authorization",
 )
-
-
-def documented_outcomes(contract: Contract) -> list[tuple[int, Any, Mapping[str, Any]]]:
-    """(status, body, render) of every answer the scenarios attribute to a business rule."""
-    sc = contract.scenarios
-    if sc is None:
-        return []
-    op = contract.operation(sc.operation)
-    refs: list[tuple[int, str]] = [
-        (c.expect.status, c.expect.example) for c in sc.cases if c.expect.example
-    ]
-    if sc.workflows is not None:
-        refs += [(r.status, r.example) for r in sc.workflows.states.values()]
-    refs += [(rule.respond.status, rule.respond.example) for rule in sc.scopes]
-    out: list[tuple[int, Any, Mapping[str, Any]]] = []
-    for status, name in refs:
-        found = op.response_example(name)
-        if found is not None and 400 <= status < 500:
-            out.append((status, found[2].value, sc.render.get(name, {})))
-    return out
-
-
-def _filter(contract: Contract) -> Any:
-    outcomes = documented_outcomes(contract)
-    accept_unknown = (
-        contract.scenarios is None or contract.scenarios.unknown_credentials == "accept"
-    )
-
-    def filter_failure(
-        context: Any, failure: Any, case: Any, response: schemathesis.Response
-    ) -> bool:
-        if isinstance(failure, IgnoredAuth):
-            return not (accept_unknown and failure.scenario != AuthScenario.NO_AUTH)
-        if isinstance(failure, RejectedPositiveData):
-            try:
-                body = response.json()
-            except Exception:
-                return True
-            return not any(
-                response.status_code == status
-                and without_rendered(body, render) == without_rendered(value, render)
-                for status, value, render in outcomes
-            )
-        return True
-
-    return filter_failure
 
 
 def _describe(interaction: Any) -> str:
@@ -159,7 +112,7 @@ def run(ctx: PhaseContext) -> PhaseResult:
         }
     )
     schema = schemathesis.openapi.from_dict(dict(ctx.contract.resolved), config=config)
-    schema.hook(_filter(ctx.contract))
+    schema.hook(failure_filter(ctx.contract))
     seen: set[tuple[str, str, str, str]] = set()
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
