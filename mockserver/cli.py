@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -141,8 +142,15 @@ def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
         )
         return 0
     app = build_app(config)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler it found:
+    # make that handler a clean exit, so a stopped mock exits 0 as after Ctrl-C.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(app, **common)
     return 0
+
+
+def _exit_cleanly(_signum: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,9 +16,11 @@ from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem, OAuthResponseProblem
 from connexion.resolver import Resolution, Resolver
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
+from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.json import JSONRequestBodyValidator
-from jsonschema import Draft4Validator, ValidationError
+from connexion.validators.parameter import ParameterValidator
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema.exceptions import best_match
 
 from contracts.scenarios import Scenarios
@@ -154,6 +156,38 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return None
 
 
+_PARAMETER_FORMATS = FormatChecker()  # Draft 4's checker lacks `uuid`, which OpenAPI uses
+
+
+class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
+    """Connexion's parameter validator, compiling one validator per parameter instead of a
+    deep copy and a new validator per parameter per request, checking every format
+    jsonschema knows (Draft 4's checker has no `uuid`), and naming the parameter."""
+
+    _compiled: dict[int, tuple[Any, Draft4Validator]] = {}  # noqa: RUF012 - process-wide cache
+
+    @staticmethod
+    def validate_parameter(
+        parameter_type: str, value: Any, param: Mapping[str, Any], param_name: str | None = None
+    ) -> str | None:
+        if is_nullable(param) and is_null(value):
+            return None
+        name = param_name or param.get("name", "?")
+        if value is None:
+            if param.get("required"):
+                return f"missing {parameter_type} parameter '{name}'"
+            return None
+        hit = MockParameterValidator._compiled.get(id(param))
+        if hit is None or hit[0] is not param:
+            schema = param.get("schema", param)
+            hit = (param, Draft4Validator(schema, format_checker=_PARAMETER_FORMATS))
+            MockParameterValidator._compiled[id(param)] = hit
+        error = best_match(hit[1].iter_errors(value))
+        if error is None:
+            return None
+        return f"{name} ({parameter_type} parameter): {error.message}"
+
+
 def validator_map() -> dict[str, Any]:
     # Keep Connexion's MediaTypeDict: its keys are ranges (`*/*json`), and a plain dict
     # would make Connexion skip body validation silently.
@@ -163,4 +197,4 @@ def validator_map() -> dict[str, Any]:
             for media_type, validator in VALIDATOR_MAP["body"].items()
         }
     )
-    return {"body": body}
+    return {"body": body, "parameter": MockParameterValidator}

@@ -1,0 +1,150 @@
+"""`mockserver serve` as a user runs it: a real process, real signals, real output."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver.cli import _is_loopback
+from tests.conftest import ROOT, SPECS
+from tests.mockserver.conftest import free_port
+
+MOCKSERVER = [sys.executable, "-c", "from mockserver.cli import main; raise SystemExit(main())"]
+
+
+@contextmanager
+def serve(*args: str) -> Iterator[tuple[subprocess.Popen[str], str, list[str]]]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [*MOCKSERVER, "serve", "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+            if line.startswith("Ready."):
+                break
+        assert lines and lines[-1].startswith("Ready."), (
+            lines,
+            proc.stderr.read() if proc.poll() is not None else "",
+        )  # type: ignore[union-attr]
+        yield proc, f"http://127.0.0.1:{port}", lines
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)  # drains and closes the pipes
+
+
+def test_serves_all_five_and_says_where(tmp_path: Path) -> None:
+    with serve() as (_, base, lines):
+        ids = [line.split()[0] for line in lines[:5]]
+        assert ids == ["altostrat", "example", "pharen", "quiva", "wiv"]
+        assert f"{base}/quiva" in lines[3] and "1 operation" in lines[3]
+        ui = httpx.get(f"{base}/quiva/ui/")
+        assert ui.status_code == 200 and "swagger" in ui.text.lower()
+        assert httpx.get(f"{base}/quiva/openapi.json").json()["info"]["title"] == "quiva.ai Gateway"
+
+
+def test_ctrl_c_and_sigterm_exit_cleanly() -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with serve("quiva") as (proc, base, _):
+            assert httpx.get(f"{base}/__mock/health").status_code == 200
+            start = time.monotonic()
+            proc.send_signal(sig)
+            assert proc.wait(timeout=10) == 0
+            assert time.monotonic() - start < 5
+
+
+def test_one_api_is_also_at_the_vendors_own_paths() -> None:
+    with serve("altostrat") as (_, base, lines):
+        assert any("also at" in line for line in lines)
+        for prefix in ("", "/altostrat"):
+            response = httpx.post(
+                f"{base}{prefix}/workflows/fl_missing/execute",
+                headers={"Authorization": "Bearer t"},
+            )
+            assert response.status_code == 404
+
+
+def test_serves_the_vendors_document_without_operation_ids() -> None:
+    # altostrat's own document has no operationId: routing must not need one.
+    with serve(str(SPECS / "upstream" / "altostrat.yaml")) as (_, base, _):
+        response = httpx.post(
+            f"{base}/workflows/fl_abc/execute",
+            json={"context": {}},
+            headers={"Authorization": "Bearer t"},
+        )
+        assert response.status_code == 202
+        assert "id" in response.json() or response.json() == {} or isinstance(response.json(), dict)
+
+
+def test_own_scenarios_file_replaces_the_fixtures(tmp_path: Path) -> None:
+    own = tmp_path / "mine.yaml"
+    own.write_text(
+        (SPECS / "quiva.scenarios.yaml")
+        .read_text()
+        .replace("archived: {state: archived}", "gone-flow: {state: archived}")
+    )
+    with serve("quiva", "--scenarios", str(own)) as (_, base, _):
+        headers = {"Authorization": "Bearer t"}
+        gone = httpx.post(
+            f"{base}/quiva/hub/workflows/c/gone-flow/run", json={"trigger": {}}, headers=headers
+        )
+        assert gone.json() == {"error": "cannot run an archived flow"}
+        assert (
+            httpx.post(
+                f"{base}/quiva/hub/workflows/c/archived/run", json={"trigger": {}}, headers=headers
+            ).status_code
+            == 200
+        )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["nope"],
+            "mockserver: unknown API 'nope' (known: altostrat, example, pharen, quiva, wiv)",
+        ),
+        (["missing.yaml"], "mockserver: missing.yaml: file not found"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], expected: str) -> None:
+    result = subprocess.run(
+        [*MOCKSERVER, "serve", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == expected
+
+
+def test_broken_spec_names_file_and_line(tmp_path: Path) -> None:
+    spec = tmp_path / "svc.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x: [\n")
+    result = subprocess.run(
+        [*MOCKSERVER, "serve", str(spec)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"mockserver: {spec}:5:1: invalid YAML")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_only_loopback_hosts_count_as_local() -> None:
+    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
+    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.4")

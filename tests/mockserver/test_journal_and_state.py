@@ -1,0 +1,103 @@
+"""The admin API: health, the journal (credentials masked), reset; state under concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from contracts import load_contract
+from mockserver.app import MockServer
+from tests.conftest import SPECS
+from tests.mockserver.conftest import case_request
+
+QUIVA = load_contract(SPECS / "quiva.yaml")
+RUN = case_request(QUIVA, QUIVA.scenarios.cases[0])  # type: ignore[union-attr]
+
+
+def test_health_lists_every_api(client: httpx.Client) -> None:
+    health = client.get("/__mock/health").json()
+    assert health["status"] == "ok"
+    assert [a["id"] for a in health["apis"]] == ["altostrat", "example", "pharen", "quiva", "wiv"]
+    assert all(a["base_url"].endswith("/" + a["id"]) for a in health["apis"])
+
+
+def test_journal_records_oldest_first_with_masked_credentials(fresh: httpx.Client) -> None:
+    fresh.request(**{**RUN, "headers": {"Authorization": "Bearer supersecrettoken1234"}})
+    fresh.request(**{**RUN, "headers": {"X-Api-Key": "anothersecretkey9876"}})
+    fresh.post(
+        "/wiv/workflows/w1/run", json={"payload": {}}, headers={"X-API-KEY": "wivsecretvalue5555"}
+    )
+    entries = fresh.get("/__mock/requests").json()["requests"]
+    assert [e["api"] for e in entries] == ["quiva", "quiva", "wiv"]
+    assert [e["seq"] for e in entries] == sorted(e["seq"] for e in entries)
+    first = entries[0]
+    assert first["headers"]["authorization"] == "****1234"
+    assert entries[1]["headers"]["x-api-key"] == "****9876"
+    assert entries[2]["headers"]["x-api-key"] == "****5555"
+    dump = str(entries)
+    for secret in ("supersecrettoken1234", "anothersecretkey9876", "wivsecretvalue5555"):
+        assert secret not in dump
+    assert first["method"] == "POST"
+    assert first["path"] == "/quiva/hub/workflows/1234567890/21312322/run"
+    assert first["body"] == RUN["json"]
+    assert first["status"] == 200
+    assert first["response_body"]["trackingId"].startswith("ms.hub.run.")
+    assert first["operation"] == "POST /hub/workflows/{collection_topic}/{flow_topic}/run"
+    assert first["rule"] == "pair"
+
+
+def test_journal_filters_by_api_and_refuses_unknown_api(fresh: httpx.Client) -> None:
+    fresh.request(**RUN)
+    fresh.post("/wiv/workflows/w1/run", json={"payload": {}}, headers={"X-API-KEY": "k"})
+    assert [
+        e["api"] for e in fresh.get("/__mock/requests", params={"api": "wiv"}).json()["requests"]
+    ] == ["wiv"]
+    assert fresh.get("/__mock/requests", params={"api": "nope"}).status_code == 404
+
+
+def test_refusals_are_journaled_with_the_rule_that_chose_them(fresh: httpx.Client) -> None:
+    fresh.request(**{**RUN, "headers": {}})
+    entry = fresh.get("/__mock/requests").json()["requests"][-1]
+    assert entry["status"] == 401
+    assert entry["rule"].startswith("guard: missing or invalid credentials")
+
+
+def test_reset_empties_the_journal(fresh: httpx.Client) -> None:
+    fresh.request(**RUN)
+    assert fresh.get("/__mock/requests").json()["count"] == 1
+    assert fresh.post("/__mock/reset").json()["status"] == "reset"
+    assert fresh.get("/__mock/requests").json()["count"] == 0
+    assert fresh.request(**RUN).status_code == 200  # fixtures are back: still answers
+
+
+def test_admin_never_reachable_under_an_api_mount(client: httpx.Client) -> None:
+    assert client.get("/quiva/__mock/health").status_code == 404
+
+
+def test_concurrent_requests_are_all_journaled(mock: tuple[str, MockServer]) -> None:
+    base, server = mock
+    httpx.post(f"{base}/__mock/reset")
+
+    async def burst() -> list[int]:
+        limits = httpx.Limits(max_connections=32)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as c:
+            responses = await asyncio.gather(
+                *(
+                    c.request(
+                        RUN["method"],
+                        RUN["url"],
+                        json={**RUN["json"], "n": i},
+                        headers=RUN["headers"],
+                    )
+                    for i in range(300)
+                )
+            )
+        return [r.status_code for r in responses]
+
+    statuses = asyncio.run(burst())
+    assert set(statuses) == {200}
+    entries = server.state.journal("quiva")
+    assert len(entries) == 300
+    assert sorted(e.body["n"] for e in entries) == list(range(300))
+    assert len({e.seq for e in entries}) == 300

@@ -1,0 +1,71 @@
+"""pharen's stream=true: server-sent events as a standard SSE client reads them."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from contracts import load_contract
+from contracts.examples import schema_validator
+from tests.conftest import SPECS
+
+PHAREN = load_contract(SPECS / "pharen.yaml")
+URL = "/pharen/api/flow/workflows/11111111-1111-4111-8111-111111111111/execute/"
+TEAM = {"team_id": "22222222-2222-4222-8222-222222222222", "stream": "true"}
+
+
+def parse_sse(lines: list[str]) -> list[tuple[str, str]]:
+    """The WHATWG event-stream algorithm, enough for event/data fields."""
+    events, name, data = [], "message", []
+    for line in lines:
+        if line == "":
+            if data:
+                events.append((name, "\n".join(data)))
+            name, data = "message", []
+        elif not line.startswith(":"):
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "event":
+                name = value
+            elif field == "data":
+                data.append(value)
+    return events
+
+
+def test_stream_sends_progress_then_the_run(client: httpx.Client) -> None:
+    with client.stream(
+        "POST",
+        URL,
+        params=TEAM,
+        json={"inputs": {"company": "Pharen"}},
+        headers={"Authorization": "Bearer phk_your_api_key"},
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = parse_sse(list(response.iter_lines()))
+    names = [name for name, _ in events]
+    assert names[-1] == "run" and set(names[:-1]) == {"progress"} and len(names) >= 2
+    schemas = PHAREN.resolved["components"]["schemas"]
+    for name, data in events:
+        payload = json.loads(data)
+        schema = schemas["NodeProgress"] if name == "progress" else schemas["WorkflowRun"]
+        assert not list(schema_validator(schema, "3.0.3").iter_errors(payload)), payload
+    run = json.loads(events[-1][1])
+    assert run["workflow_id"] == "11111111-1111-4111-8111-111111111111"
+    assert run["status"] == "completed"
+
+
+def test_stream_needs_a_key_that_allows_it(client: httpx.Client) -> None:
+    response = client.post(
+        URL, params=TEAM, json={}, headers={"Authorization": "Bearer phk_no_stream"}
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["details"]["required_scope"] == "streaming"
+    plain = client.post(
+        URL,
+        params={"team_id": TEAM["team_id"]},
+        json={},
+        headers={"Authorization": "Bearer phk_no_stream"},
+    )
+    assert plain.status_code == 200
