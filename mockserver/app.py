@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, unquote
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -384,7 +384,7 @@ class Route:
 def _path_pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     """`/a/{x}/b` → a regex with one segment group per parameter, and the names."""
     parts = re.split(r"\{([^{}/]+)\}", template)  # literals at even, names at odd indexes
-    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
+    regex = "".join(re.escape(quote(p)) if i % 2 == 0 else "([^/?#]+)" for i, p in enumerate(parts))
     return re.compile(f"^{regex}$"), tuple(parts[1::2])
 
 
@@ -415,11 +415,16 @@ class FastPath:
         self.routes = routes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Match the path as sent, then decode each parameter on its own: an encoded `/`
+        # (`%2F`) belongs to its segment, as a real server reads it.
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else quote(scope["path"])
         for route in self.routes.get(scope["method"], ()):
-            match = route.pattern.match(scope["path"])
+            match = route.pattern.match(path)
             if match is None:
                 continue
-            scope["path_params"] = dict(zip(route.params, match.groups(), strict=True))
+            values = (unquote(v) for v in match.groups())
+            scope["path_params"] = dict(zip(route.params, values, strict=True))
             scope["root_path"] = route.base
             scope.setdefault("extensions", {})["connexion_routing"] = {
                 "api_base_path": route.base,

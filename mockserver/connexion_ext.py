@@ -168,6 +168,9 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise BadRequestProblem(detail=f"the body is not valid JSON: {exc}") from None
         except RecursionError:
             raise BadRequestProblem(detail="the body's JSON nests too deeply") from None
+        if parsed is None and not self._nullable:
+            # A literal `null` is a body, and not an object: only an empty body is absent.
+            raise BadRequestProblem(detail="the body is null; send an object or no body")
         info = scope.get("flowcontract")
         if info is not None:
             info["body"] = parsed  # parsed once: the mock's handler reuses it

@@ -220,24 +220,7 @@ def mock_url() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-# The mock accepts a JSON `null` body where the request body is optional but its schema is an
-# object (Connexion reads `null` as "no body"); the correct implementations answer 400. A mock
-# defect verify rightly reports, left to the mock's owner: xfail, not strict, so the fix shows.
-MOCK_NULL_BODY = pytest.mark.xfail(
-    reason="mock accepts `-d null` for an optional object body (negative_data_rejection)",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "api",
-    [
-        pytest.param(api, marks=MOCK_NULL_BODY)
-        if api in {"altostrat", "example", "pharen"}
-        else api
-        for api in API_IDS
-    ],
-)
+@pytest.mark.parametrize("api", API_IDS)
 def test_the_mock_conforms(api: str, mock_url: str) -> None:
     report = run_verify(api, f"{mock_url}/{api}")
     assert report.findings == [], render_console(report)

@@ -102,3 +102,13 @@ def test_example_echoes_run_id_or_makes_one(client: httpx.Client) -> None:
     assert re.fullmatch(r"run_[a-z0-9]{12}", c["data"]["runId"])
     assert c["data"]["runId"] != d["data"]["runId"]
     assert c["requestId"] != d["requestId"]
+
+
+def test_an_encoded_slash_stays_inside_its_path_segment(client: httpx.Client) -> None:
+    response = client.post(
+        "/quiva/hub/workflows/team%2Fa/flow%2F1/run",
+        json={"trigger": {"x": 1}},
+        headers=auth_headers(C["quiva"]),
+    )
+    assert response.status_code == 200
+    assert response.json()["trackingId"].endswith(".ms.hub.config.workflow.team/a.flow/1")

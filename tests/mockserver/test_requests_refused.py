@@ -48,6 +48,11 @@ REFUSALS = [
         "",
     ),
     ("JSON array for an object", {"json": [1, 2]}, "is not of type 'object'"),
+    (
+        "literal null for an object",
+        {"content": b"null", "headers": {"Content-Type": "application/json"}},
+        "null",
+    ),
     ("JSON string for an object", {"json": "run"}, "is not of type 'object'"),
     (
         "unknown content type",
