@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
-from connexion.exceptions import ProblemException
+from connexion.exceptions import BadRequestProblem, ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
@@ -107,6 +107,7 @@ class OperationRuntime:
     templates: Mapping[str, Mapping[str, Any]]
     examples: dict[str, Any] = field(default_factory=dict)
     static: dict[tuple[int, str], bytes] = field(default_factory=dict)
+    choices: dict[tuple[str | None, str], Choice] = field(default_factory=dict)
 
     @classmethod
     def build(cls, op: Operation, contract: Contract) -> OperationRuntime:
@@ -122,6 +123,14 @@ class OperationRuntime:
             for _, example in response.examples:
                 runtime.examples.setdefault(example.name, example.value)
         return runtime
+
+    def choice(self, example: str | None, rule: str) -> Choice:
+        """The success response answered with `example` (computed once per example)."""
+        key = (example, rule)
+        found = self.choices.get(key)
+        if found is None:
+            found = self.choices[key] = default_choice(self.operation, example, rule=rule)
+        return found
 
     def paired_example(self, body: Any) -> str | None:
         for value, response_example in self.pairs:
@@ -234,16 +243,17 @@ class MockHandler:
 
     def choose(self, mount: ApiMount, runtime: OperationRuntime, request: MockRequest) -> Choice:
         op = runtime.operation
-        preference = parse_preference(request.headers.get("prefer"), request.query)
-        if preference:
-            return choose_preferred(op, preference)
+        if "prefer" in request.headers or (request.raw_query and "__" in request.raw_query):
+            preference = parse_preference(request.headers.get("prefer"), request.query)
+            if preference:
+                return choose_preferred(op, preference)
         decided = mount.behaviour.decide(request, self.state)
         if decided is not None:
             return decided
         paired = runtime.paired_example(request.body)
         if paired is not None:
-            return default_choice(op, paired, rule="pair")
-        return default_choice(op, mount.behaviour.default_example(request))
+            return runtime.choice(paired, "pair")
+        return runtime.choice(mount.behaviour.default_example(request), "default")
 
     def render(
         self, mount: ApiMount, runtime: OperationRuntime, choice: Choice, request: MockRequest
@@ -423,8 +433,8 @@ class FastPath:
             match = route.pattern.match(path)
             if match is None:
                 continue
-            values = (unquote(v) for v in match.groups())
-            scope["path_params"] = dict(zip(route.params, values, strict=True))
+            params = dict(zip(route.params, (unquote(v) for v in match.groups()), strict=True))
+            scope["path_params"] = params
             scope["root_path"] = route.base
             scope.setdefault("extensions", {})["connexion_routing"] = {
                 "api_base_path": route.base,
@@ -432,6 +442,9 @@ class FastPath:
             }
             scope["app"] = self.full
             try:
+                for name, value in params.items():
+                    if ".." in value.split("/"):  # an encoded traversal (`..%2F`): refuse it
+                        raise BadRequestProblem(detail=f"{name}: path traversal is not allowed")
                 await self.operations[(route.base, route.operation_id)](scope, receive, send)
             except Exception as exc:
                 status, body, media_type, headers = problem_reply(self.mounts, scope, exc)

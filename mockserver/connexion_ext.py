@@ -194,7 +194,10 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return None
 
 
-_PARAMETER_FORMATS = FormatChecker()  # Draft 4's checker lacks `uuid`, which OpenAPI uses
+_PARAMETER_FORMATS = FormatChecker()
+_ANNOTATIONS = frozenset(
+    {"description", "example", "examples", "title", "deprecated"}
+)  # Draft 4's checker lacks `uuid`, which OpenAPI uses
 
 
 class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
@@ -202,7 +205,7 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
     deep copy and a new validator per parameter per request, checking every format
     jsonschema knows (Draft 4's checker has no `uuid`), and naming the parameter."""
 
-    _compiled: dict[int, tuple[Any, Draft4Validator]] = {}  # noqa: RUF012 - process-wide cache
+    _compiled: dict[int, tuple[Any, Draft4Validator | None]] = {}  # noqa: RUF012 - process-wide
 
     @staticmethod
     def validate_parameter(
@@ -218,8 +221,19 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
         hit = MockParameterValidator._compiled.get(id(param))
         if hit is None or hit[0] is not param:
             schema = param.get("schema", param)
-            hit = (param, Draft4Validator(schema, format_checker=_PARAMETER_FORMATS))
+            # A bare `type: string` accepts every value a URL can carry: nothing to check.
+            trivial = (
+                isinstance(value, str)
+                and set(schema) <= _ANNOTATIONS | {"type"}
+                and (schema.get("type") == "string")
+            )
+            validator = (
+                None if trivial else Draft4Validator(schema, format_checker=_PARAMETER_FORMATS)
+            )
+            hit = (param, validator)
             MockParameterValidator._compiled[id(param)] = hit
+        if hit[1] is None:
+            return None
         error = best_match(hit[1].iter_errors(value))
         if error is None:
             return None

@@ -12,6 +12,7 @@ gives alternatives, the first that resolves wins (`["{body.runId}", "run_{alnum:
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import re
@@ -91,10 +92,28 @@ def resolve_template(template: Any, request: Mapping[str, Any], rng: random.Rand
         raise Unresolved(str(template))
     if not isinstance(template, str):
         return copy_json(template)
-    whole = _PLACEHOLDER.fullmatch(template)
-    if whole:
-        return _value(whole.group(1), whole.group(2), request, rng)
-    return _PLACEHOLDER.sub(lambda m: str(_value(m.group(1), m.group(2), request, rng)), template)
+    parts = _compiled(template)
+    if len(parts) == 1 and isinstance(parts[0], tuple):  # one placeholder: keep its JSON type
+        return _value(parts[0][0], parts[0][1], request, rng)
+    return "".join(
+        part if isinstance(part, str) else str(_value(part[0], part[1], request, rng))
+        for part in parts
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(template: str) -> tuple[str | tuple[str, str | None], ...]:
+    """A template split once into literals and (name, argument) placeholders."""
+    parts: list[str | tuple[str, str | None]] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(template):
+        if match.start() > position:
+            parts.append(template[position : match.start()])
+        parts.append((match.group(1), match.group(2)))
+        position = match.end()
+    if position < len(template) or not parts:
+        parts.append(template[position:])
+    return tuple(parts)
 
 
 def set_path(data: Any, dotted: str, value: Any) -> None:
