@@ -22,10 +22,9 @@ from contracts.verify import Report, VerifyOptions, load_for_verify, render_cons
 from tests.conftest import API_IDS, ROOT
 from tests.implementations import BROKEN, CORRECT, serve
 
-# Small but real. A defect only generated input reaches (a 5xx on `{"triggers": []}`) gets
-# more examples; with this seed they reach it.
+# Small but real: every variant's defect is reached by documented or deterministic input,
+# so no test depends on what a random seed happens to generate.
 MAX_EXAMPLES = 10
-GENERATED_INPUT_EXAMPLES = 25
 SEED = 1
 
 
@@ -66,8 +65,7 @@ def test_correct_implementation_conforms(api: str) -> None:
 def test_broken_variant_is_reported_with_its_check(name: str) -> None:
     variant = BROKEN[name]
     with serve(variant.factory()) as base_url:
-        examples = GENERATED_INPUT_EXAMPLES if variant.kind == "server-error" else MAX_EXAMPLES
-        report = run_verify(variant.api, base_url, max_examples=examples)
+        report = run_verify(variant.api, base_url)
     found = {f.check for f in report.findings}
     assert found & set(variant.checks), (
         f"{name} ({variant.defect}) should be reported by one of {variant.checks}; "
