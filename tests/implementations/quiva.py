@@ -84,10 +84,8 @@ class Quiva:
 
     def authenticated(self, request: Request) -> bool:
         """At least one credential, and every credential presented valid."""
-        authorization, api_key = (
-            request.headers.get("authorization"),
-            request.headers.get("x-api-key"),
-        )
+        authorization = request.headers.get("authorization")
+        api_key = request.headers.get("x-api-key")
         if authorization is None and api_key is None:
             return False
         return (authorization is None or bearer_token(request) in self.BEARER_TOKENS) and (
@@ -117,10 +115,8 @@ class Quiva:
             return self.error(400, str(exc))
         triggers = [trigger, *triggers] if trigger is not None else triggers
 
-        collection, topic = (
-            request.path_params["collection_topic"],
-            request.path_params["flow_topic"],
-        )
+        collection = request.path_params["collection_topic"]
+        topic = request.path_params["flow_topic"]
         flow = FLOWS.get(topic, Flow())
         if flow.state != "active":
             return self.error(400, self.REFUSALS[flow.state])
