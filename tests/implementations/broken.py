@@ -97,7 +97,7 @@ class QuivaTrackingIdFormat(Quiva):
         return f"run-{super().tracking_id(collection, flow).split('.')[3]}"
 
 
-@broken("quiva-batch-run-500", kind="server-error", check="not_a_server_error")
+@broken("quiva-batch-run-500", kind="server-error", check="not_a_server_error|status_code_conformance")
 class QuivaBatchRun500(Quiva):
     """Only ever tested with one trigger: a `triggers` batch of several crashes (500).
     The documented `multipleTriggers` example reaches it."""
@@ -130,7 +130,11 @@ class WivTriggerTypeManual(Wiv):
     TRIGGER_TYPE = "manual"
 
 
-@broken("wiv-auth-not-enforced", kind="auth", check="ignored_auth|documented_error")
+@broken(
+    "wiv-auth-not-enforced",
+    kind="auth",
+    check="ignored_auth|missing_required_header|documented_error",
+)
 class WivAuthNotEnforced(Wiv):
     """X-API-KEY is never checked: a request without it runs as the default account (no 401)."""
 

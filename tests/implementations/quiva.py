@@ -37,6 +37,7 @@ FLOWS = {  # by flow_topic, in any collection; any other topic is an active flow
     "debounced": Flow(debounce_on="{{user_id}}-notifications"),
     "ordered": Flow(order_on="order_queue-{{data.order_id}}"),
 }
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PLACEHOLDER = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
 
 
@@ -59,6 +60,11 @@ def resolve(template: str, trigger: dict[str, Any]) -> str | None:
         return None
 
 
+def _one_line(topic: str) -> str:
+    """The topic with control characters percent-escaped, so that a tracking id is one line."""
+    return _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", topic)
+
+
 class Quiva:
     API = "quiva"
     BEARER_TOKENS = frozenset({"qv_test_token"})
@@ -77,15 +83,20 @@ class Quiva:
         return JSONResponse({"error": message}, status_code=status)
 
     def authenticated(self, request: Request) -> bool:
-        return (
-            bearer_token(request) in self.BEARER_TOKENS
-            or request.headers.get("x-api-key") in self.API_KEYS
+        """At least one credential, and every credential presented valid."""
+        authorization = request.headers.get("authorization")
+        api_key = request.headers.get("x-api-key")
+        if authorization is None and api_key is None:
+            return False
+        return (authorization is None or bearer_token(request) in self.BEARER_TOKENS) and (
+            api_key is None or api_key in self.API_KEYS
         )
 
     def no_trigger(self, body: dict[str, Any], triggers: list[dict[str, Any]]) -> bool:
         return not triggers
 
     def tracking_id(self, collection: str, flow: str) -> str:
+        collection, flow = _one_line(collection), _one_line(flow)
         return f"ms.hub.run.{uuid.uuid4()}.ms.hub.config.workflow.{collection}.{flow}"
 
     async def run(self, request: Request) -> Response:
@@ -104,10 +115,8 @@ class Quiva:
             return self.error(400, str(exc))
         triggers = [trigger, *triggers] if trigger is not None else triggers
 
-        collection, topic = (
-            request.path_params["collection_topic"],
-            request.path_params["flow_topic"],
-        )
+        collection = request.path_params["collection_topic"]
+        topic = request.path_params["flow_topic"]
         flow = FLOWS.get(topic, Flow())
         if flow.state != "active":
             return self.error(400, self.REFUSALS[flow.state])
