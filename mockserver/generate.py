@@ -11,6 +11,7 @@ import random
 import re
 import string
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from faker import Faker
@@ -18,8 +19,8 @@ from faker import Faker
 __all__ = ["Generator"]
 
 # The regex parser is private but stable since 3.11 (it was the public sre_parse before).
-from re import _constants as sre_constants  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
+from re import _constants as sre_constants  # type: ignore[attr-defined,unused-ignore]
+from re import _parser as sre_parse  # type: ignore[attr-defined,unused-ignore]
 
 _CATEGORY = {
     sre_constants.CATEGORY_DIGIT: string.digits,
@@ -74,6 +75,16 @@ def sample_regex(pattern: str, rng: random.Random, max_repeat: int = 8) -> str:
     return emit(sre_parse.parse(pattern))
 
 
+# A fixed window, not "up to now": Faker's default range moves with the clock, and --seed
+# must give the same data on every run.
+_WINDOW = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def _timestamp(f: Faker) -> str:
+    moment = f.date_time_between(start_date=_WINDOW[0], end_date=_WINDOW[1], tzinfo=UTC)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 _BY_NAME: tuple[tuple[re.Pattern[str], Callable[[Faker], Any]], ...] = (
     (re.compile(r"e-?mail", re.I), lambda f: f.email()),
     (re.compile(r"(^|_)(first_?name)$", re.I), lambda f: f.first_name()),
@@ -87,12 +98,12 @@ _BY_NAME: tuple[tuple[re.Pattern[str], Callable[[Faker], Any]], ...] = (
     (re.compile(r"(street|address)$", re.I), lambda f: f.street_address()),
     (re.compile(r"company$", re.I), lambda f: f.company()),
     (re.compile(r"(message|description|summary)$", re.I), lambda f: f.sentence()),
-    (re.compile(r"(_at|timestamp)$", re.I), lambda f: f.iso8601() + "Z"),
+    (re.compile(r"(_at|timestamp)$", re.I), lambda f: _timestamp(f)),
 )
 _BY_FORMAT: Mapping[str, Callable[[Faker], Any]] = {
     "uuid": lambda f: f.uuid4(),
-    "date-time": lambda f: f.date_time(tzinfo=None).isoformat() + "Z",
-    "date": lambda f: f.date(),
+    "date-time": lambda f: _timestamp(f),
+    "date": lambda f: _timestamp(f)[:10],
     "email": lambda f: f.email(),
     "uri": lambda f: f.url(),
     "url": lambda f: f.url(),

@@ -97,7 +97,9 @@ class QuivaTrackingIdFormat(Quiva):
         return f"run-{super().tracking_id(collection, flow).split('.')[3]}"
 
 
-@broken("quiva-batch-run-500", kind="server-error", check="not_a_server_error|status_code_conformance")
+@broken(
+    "quiva-batch-run-500", kind="server-error", check="not_a_server_error|status_code_conformance"
+)
 class QuivaBatchRun500(Quiva):
     """Only ever tested with one trigger: a `triggers` batch of several crashes (500).
     The documented `multipleTriggers` example reaches it."""

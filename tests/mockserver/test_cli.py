@@ -148,3 +148,58 @@ def test_broken_spec_names_file_and_line(tmp_path: Path) -> None:
 def test_only_loopback_hosts_count_as_local() -> None:
     assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
     assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.4")
+
+
+def test_seed_makes_generated_data_reproducible() -> None:
+    url, headers = (
+        "/altostrat/workflows/fl_abc/execute",
+        {"Authorization": "Bearer t", "Prefer": "dynamic=true"},
+    )
+    runs = []
+    for seed in ("42", "42", "43"):
+        with serve("--seed", seed) as (_, base, _):
+            runs.append([httpx.post(base + url, json={}, headers=headers).json() for _ in range(3)])
+    assert runs[0] == runs[1]
+    assert runs[0] != runs[2]
+    assert len({r["id"] for r in runs[0]}) == 3  # still fresh per request
+
+
+def test_reload_picks_up_a_changed_spec(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(SPECS, tmp_path / "specs")
+    spec = tmp_path / "specs" / "quiva.yaml"
+    port = free_port()
+    proc = subprocess.Popen(
+        [*MOCKSERVER, "serve", "quiva", "--port", str(port), "--reload"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}/quiva/hub/workflows/c/archived/run"
+    kwargs = {"json": {"trigger": {}}, "headers": {"Authorization": "Bearer t"}}
+
+    def answer() -> object:
+        try:
+            return httpx.post(url, **kwargs).json()  # type: ignore[arg-type]
+        except httpx.TransportError:
+            return None
+
+    try:
+        deadline = time.monotonic() + 30
+        while answer() != {"error": "cannot run an archived flow"}:
+            assert time.monotonic() < deadline, "mock did not start"
+            time.sleep(0.2)
+        spec.write_text(
+            spec.read_text().replace(
+                "error: cannot run an archived flow", "error: this flow is archived"
+            )
+        )
+        deadline = time.monotonic() + 30
+        while answer() != {"error": "this flow is archived"}:
+            assert time.monotonic() < deadline, "the changed spec was not reloaded"
+            time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
