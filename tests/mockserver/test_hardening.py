@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import threading
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from contracts import load_contract
+from contracts.verify import VerifyOptions, load_for_verify, render_console, verify
 from mockserver.app import MockServer
 from mockserver.config import MockConfig
 from tests.conftest import API_IDS, ROOT, SPECS
 from tests.mockserver.conftest import case_request, free_port, running
-from tests.mockserver.test_cli import MOCKSERVER
+from tests.mockserver.test_cli import MOCKSERVER, serve
 
 CONTRACTS = {api: load_contract(SPECS / f"{api}.yaml") for api in API_IDS}
 
@@ -201,3 +203,26 @@ def test_no_admin() -> None:
     with running(MockConfig(apis=("quiva",), admin=False)) as (base, _):
         assert httpx.get(f"{base}/__mock/health").status_code == 404
         assert httpx.post(f"{base}/__mock/reset").status_code in (404, 405)
+
+
+@pytest.fixture(scope="module")
+def mock_process() -> Iterator[str]:
+    """The mock as users run it (its own process: Schemathesis must not share its GIL)."""
+    with serve() as (_, base, _):
+        yield base
+
+
+@pytest.mark.parametrize("api", API_IDS)
+def test_a_thousand_generated_requests_find_nothing(mock_process: str, api: str) -> None:
+    # Schemathesis's coverage and fuzzing phases, valid and invalid input: no 5xx, every
+    # response conforms (status, content type, schema), invalid input refused.
+    options = VerifyOptions(
+        base_url=f"{mock_process}/{api}",
+        phases=("properties",),
+        max_examples=500,
+        seed=3,
+        workers=2,
+    )
+    report = verify(load_for_verify(api, options), options)
+    assert report.phases[0].requests >= 1000
+    assert report.findings == [], render_console(report)
