@@ -12,9 +12,11 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
+
 
 __all__ = ["Generator"]
 
@@ -117,10 +119,19 @@ class Generator:
     """Schema → value. One per server; `seed` makes every run produce the same sequence."""
 
     def __init__(self, seed: int | None = None) -> None:
-        self.faker = Faker()
+        self.seed = seed
         self.rng = random.Random(seed)
-        if seed is not None:
-            self.faker.seed_instance(seed)
+        self._faker: Faker | None = None
+
+    @property
+    def faker(self) -> Faker:
+        # Imported on first use: most mocks answer from examples and never need it.
+        if self._faker is None:
+
+            self._faker = Faker()
+            if self.seed is not None:
+                self._faker.seed_instance(self.seed)
+        return self._faker
 
     def value(self, schema: Mapping[str, Any], name: str = "", depth: int = 0) -> Any:
         if "enum" in schema:
