@@ -194,10 +194,14 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return None
 
 
-_PARAMETER_FORMATS = FormatChecker()
-_ANNOTATIONS = frozenset(
-    {"description", "example", "examples", "title", "deprecated"}
-)  # Draft 4's checker lacks `uuid`, which OpenAPI uses
+_PARAMETER_FORMATS = FormatChecker()  # Draft 4's checker lacks `uuid`, which OpenAPI uses
+_ANNOTATIONS = frozenset({"description", "example", "examples", "title", "deprecated"})
+
+
+def _is_bare_string(param: Mapping[str, Any]) -> bool:
+    """A parameter whose schema is only `type: string`: any value a URL carries is valid."""
+    schema = param.get("schema", param)
+    return set(schema) <= _ANNOTATIONS | {"type"} and schema.get("type") == "string"
 
 
 class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
@@ -222,11 +226,7 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
         if hit is None or hit[0] is not param:
             schema = param.get("schema", param)
             # A bare `type: string` accepts every value a URL can carry: nothing to check.
-            trivial = (
-                isinstance(value, str)
-                and set(schema) <= _ANNOTATIONS | {"type"}
-                and (schema.get("type") == "string")
-            )
+            trivial = isinstance(value, str) and _is_bare_string(param)
             validator = (
                 None if trivial else Draft4Validator(schema, format_checker=_PARAMETER_FORMATS)
             )
@@ -256,6 +256,13 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         )
         self._media_checked: set[str] = set()
         self._bodies: dict[tuple[str, str], Any] = {}
+        # Without a query string there is nothing for the parameter pass to check when every
+        # path parameter is a bare string and no query or header parameter is required.
+        self._nothing_to_check_without_query = all(
+            (p["in"] == "path" and _is_bare_string(p))
+            or (p["in"] == "query" and not p.get("required"))
+            for p in op.parameters
+        )
 
     def _body_validator(self, mime_type: str, encoding: str) -> Any:
         key = (mime_type, encoding)
@@ -281,7 +288,8 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         return self._bodies[key]
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        self._parameters.validate(scope)
+        if scope.get("query_string") or not self._nothing_to_check_without_query:
+            self._parameters.validate(scope)
         mime_type, encoding = self.extract_content_type(scope["headers"])
         if mime_type not in self._media_checked:
             self.validate_mime_type(mime_type)  # raises for an undocumented media type

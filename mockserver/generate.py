@@ -127,6 +127,7 @@ class Generator:
     def faker(self) -> Faker:
         # Imported on first use: most mocks answer from examples and never need it.
         if self._faker is None:
+            from faker import Faker
 
             self._faker = Faker()
             if self.seed is not None:
