@@ -87,11 +87,12 @@ def cors(app: ASGIApp) -> ASGIApp:
     """CORS as Prism does it: any origin, preflights answered 204 with what was asked."""
 
     async def with_cors(scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.lower(): v for k, v in scope["headers"]}
-        origin = headers.get(b"origin")
+        # ASGI header names arrive lower-cased; most requests carry no Origin at all.
+        origin = next((v for k, v in scope["headers"] if k == b"origin"), None)
         if origin is None:
             await app(scope, receive, send)
             return
+        headers = dict(scope["headers"])
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
             requested = headers.get(b"access-control-request-headers", b"")
             reply = [
@@ -148,17 +149,21 @@ def limit_request(
         )
         await send({"type": "http.response.body", "body": body})
 
+    too_large = f"the request body exceeds the mock's limit of {max_body} bytes"
+
     async def limited(scope: Scope, receive: Receive, send: Send) -> None:
-        header_bytes = sum(len(k) + len(v) + 4 for k, v in scope["headers"])
+        header_bytes, declared = 0, 0
+        for name, value in scope["headers"]:  # one pass: size, and the declared body length
+            header_bytes += len(name) + len(value) + 4
+            if name == b"content-length" and value.isdigit():
+                declared = int(value)
         if header_bytes > max_headers:
             reason = f"the request headers exceed the mock's limit of {max_headers} bytes"
             await refuse(scope, send, 431, reason, max_headers)
             return
-        too_large = f"the request body exceeds the mock's limit of {max_body} bytes"
-        for name, value in scope["headers"]:
-            if name.lower() == b"content-length" and value.isdigit() and int(value) > max_body:
-                await refuse(scope, send, 413, too_large, max_body)
-                return
+        if declared > max_body:
+            await refuse(scope, send, 413, too_large, max_body)
+            return
         seen = 0
         buffered: list[Message] = []
         while True:  # chunked bodies: count what actually arrives
