@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing as mp
+import os
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -1391,7 +1394,30 @@ def diff_files(old: Path | str, new: Path | str) -> list[Change]:
     The documents are not validated as OpenAPI (that is `contracts lint`'s job); only
     what the comparison reads must make sense.
     """
-    return diff_documents(_load(Path(old)), _load(Path(new)))
+    old_path, new_path = Path(old), Path(new)
+    return diff_documents(*_load_both(old_path, new_path))
+
+
+_PARALLEL_FROM = 256 * 1024  # bytes: below this, a second process costs more than it saves
+
+
+def _load_both(old: Path, new: Path) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """Both documents; large ones are parsed side by side (YAML construction is most of a
+    big diff, and the two files are independent)."""
+    try:
+        large = min(old.stat().st_size, new.stat().st_size) >= _PARALLEL_FROM
+    except OSError:
+        large = False
+    if not large or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
+        return _load(old), _load(new)
+    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
+        pending = pool.submit(_load, old)
+        loaded_new = _load(new)
+        try:
+            loaded_old = pending.result()
+        except Exception:
+            loaded_old = _load(old)
+    return loaded_old, loaded_new
 
 
 def _load(path: Path) -> Mapping[str, Any]:

@@ -12,7 +12,6 @@ from .findings import PHASES
 from .jsonreport import render_json
 from .junit import render_junit
 from .options import DEFAULT_MAX_EXAMPLES, VerifyOptions
-from .suite import load_for_verify, verify
 
 __all__ = ["add_parser", "run"]
 
@@ -118,6 +117,8 @@ def _write(path: Path, text: str) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the suite as the command line asks; 0 conforms, 1 findings (2 is raised as an error)."""
     options = _options(args)
+    from .suite import load_for_verify, verify  # Schemathesis: only when a run needs it
+
     contract = load_for_verify(args.api, options)
 
     def progress(line: str) -> None:

@@ -1176,3 +1176,26 @@ def test_upstream_to_ours_finds_pharen_required_query_parameter() -> None:
     changes = diff_files(SPECS / "upstream" / "pharen.yaml", SPECS / "pharen.yaml")
     breaking = [(c.rule, c.location.rsplit(".", 2)[-2:]) for c in changes if c.level == "breaking"]
     assert breaking == [("request-parameter-added-required", ["query", "team_id"])]
+
+
+def test_large_files_parse_side_by_side_with_the_same_result(tmp_path: Path) -> None:
+    import sys
+
+    import yaml
+
+    from contracts.diff import _PARALLEL_FROM, _load, diff_documents, diff_files
+    from contracts.errors import SpecError
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from gen_large_spec import build
+
+    old, new = tmp_path / "old.yaml", tmp_path / "new.yaml"
+    old.write_text(yaml.safe_dump(build(300, 0), sort_keys=False))
+    new.write_text(yaml.safe_dump(build(300, 1), sort_keys=False))
+    assert min(old.stat().st_size, new.stat().st_size) >= _PARALLEL_FROM
+    assert diff_files(old, new) == diff_documents(_load(old), _load(new))
+
+    old.write_text(old.read_text() + "  /broken: [\n")
+    with pytest.raises(SpecError) as err:
+        diff_files(old, new)
+    assert str(err.value).startswith(f"{old}:") and "invalid YAML" in str(err.value)
