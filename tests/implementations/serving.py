@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import uvicorn
@@ -16,23 +17,25 @@ __all__ = ["serve"]
 
 
 @contextlib.contextmanager
-def serve(app: ASGIApp, *, timeout: float = 10.0) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 and yield its base URL (`http://127.0.0.1:PORT`)."""
+def serve(app: ASGIApp, *, timeout: float = 10.0, **settings: Any) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 and yield its base URL (`http://127.0.0.1:PORT`).
+
+    `settings` override the uvicorn.Config defaults below (the mock's tests run it with its
+    lifespan and uvicorn's default HTTP implementation, as `mockserver serve` does)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        lifespan="off",
-        ws="none",
-        http="h11",
-        loop="asyncio",
-        log_level="warning",
-        access_log=False,
-    )
+    options: dict[str, Any] = {
+        "lifespan": "off",
+        "ws": "none",
+        "http": "h11",
+        "loop": "asyncio",
+        "log_level": "warning",
+        "access_log": False,
+        **settings,
+    }
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name=f"serve-{port}", daemon=True

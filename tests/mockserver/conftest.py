@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import socket
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from contracts import Contract
 from contracts.examples import schema_validator
@@ -19,6 +16,7 @@ from contracts.scenarios import Case
 from mockserver.app import MockServer, build_app
 from mockserver.config import MockConfig
 from tests.conftest import SPECS
+from tests.implementations import serve
 
 
 def free_port() -> int:
@@ -29,26 +27,11 @@ def free_port() -> int:
 
 @contextmanager
 def running(config: MockConfig) -> Iterator[tuple[str, MockServer]]:
-    """Serve `config` with uvicorn in a thread; yield the base URL once it answers."""
-    port = free_port()
-    config = MockConfig(**{**config.__dict__, "port": port, "specs_dir": config.specs_dir or SPECS})
-    app = build_app(config)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("mock server did not start")
-        time.sleep(0.02)
-    try:
+    """Serve `config` as `mockserver serve` would (its lifespan, uvicorn's default HTTP
+    implementation) on a free loopback port; yield the base URL and the server."""
+    app = build_app(MockConfig(**{**config.__dict__, "specs_dir": config.specs_dir or SPECS}))
+    with serve(app, lifespan="on", http="auto", loop="auto") as base:
         yield base, app
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
