@@ -256,6 +256,7 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         )
         self._media_checked: set[str] = set()
         self._bodies: dict[tuple[str, str], Any] = {}
+        self._content_types: dict[bytes | None, tuple[str, str]] = {}
         # Without a query string there is nothing for the parameter pass to check when every
         # path parameter is a bare string and no query or header parameter is required.
         self._nothing_to_check_without_query = all(
@@ -290,7 +291,13 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope.get("query_string") or not self._nothing_to_check_without_query:
             self._parameters.validate(scope)
-        mime_type, encoding = self.extract_content_type(scope["headers"])
+        raw = next((v for k, v in scope["headers"] if k == b"content-type"), None)
+        parsed = self._content_types.get(raw)
+        if parsed is None:  # Connexion's own parsing, once per distinct header value
+            parsed = self._content_types[raw] = self.extract_content_type(scope["headers"])
+            if len(self._content_types) > 256:  # a client inventing values: stay bounded
+                self._content_types.clear()
+        mime_type, encoding = parsed
         if mime_type not in self._media_checked:
             self.validate_mime_type(mime_type)  # raises for an undocumented media type
             self._media_checked.add(mime_type)

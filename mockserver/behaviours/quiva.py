@@ -22,7 +22,7 @@ _FIELD = re.compile(r"\{\{\s*([\w.-]+)\s*\}\}")
 
 
 def _trigger(body: Any) -> Any:
-    if not isinstance(body, Mapping):
+    if not isinstance(body, dict):
         return None
     if "trigger" in body:
         return body["trigger"]
@@ -38,7 +38,7 @@ def resolve_key(template: str, trigger: Any) -> str | None:
         nonlocal missing
         value: Any = trigger
         for part in match.group(1).split("."):
-            if isinstance(value, Mapping) and part in value:
+            if isinstance(value, dict) and part in value:
                 value = value[part]
             else:
                 missing = True
@@ -53,7 +53,7 @@ def resolve_key(template: str, trigger: Any) -> str | None:
 
 
 def refuse(request: MockRequest) -> Choice | None:
-    body = request.body if isinstance(request.body, Mapping) else {}
+    body = request.body if isinstance(request.body, dict) else {}
     if "trigger" not in body and not body.get("triggers"):
         return Choice(400, "application/json", "NoTrigger", "behaviour: no trigger in the body")
     return None
@@ -82,5 +82,5 @@ def run(request: MockRequest, fixture: Fixture | None) -> Choice | None:
 
 
 def default_example(request: MockRequest) -> str:
-    body = request.body if isinstance(request.body, Mapping) else {}
+    body = request.body if isinstance(request.body, dict) else {}
     return "awaitedSuccess" if body.get("await") is True else "notAwaitedSuccess"
