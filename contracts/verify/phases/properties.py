@@ -2,20 +2,10 @@
 
 Schemathesis's engine runs its coverage and fuzzing phases (its examples phase is our
 phase 1 and its stateful phase needs links our contracts do not have) with its own
-checks. Two of them meet API behaviour the contract documents but a schema cannot
-express, and the scenarios file explains it; a schema-level `filter_failure` hook (the
-extension point Schemathesis provides for failures that are not the API's fault) drops
-exactly those:
-
-- `positive_data_acceptance`: a schema-valid request answered with a documented 4xx whose
-  body *is* a documented example the scenarios name as a business rule's answer (quiva's
-  `{"error": "no trigger specified"}` for a body without `trigger`), fields the scenarios
-  render as server-filled excepted. Any other rejection of valid input stays a finding.
-- `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
-  non-empty key), a *made-up* credential being accepted is documented behaviour; a request
-  with *no* credential being accepted is still a finding.
-
-The hook lives in `contracts.verify.explained`.
+checks. Failures the contract or the scenarios explain (a business rule's documented 4xx
+for schema-valid input, an accepted made-up key where unknown keys are accepted, SSE
+events against a whole-stream schema) are dropped by the `filter_failure` hook in
+`contracts.verify.explained`, which says why each is not the API's fault.
 """
 
 from __future__ import annotations
