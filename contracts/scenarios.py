@@ -237,10 +237,6 @@ class Scenarios:
     def credential(self, name: str = "default") -> Credential | None:
         return self.credentials.get(name)
 
-    def locate_case(self, case: Case) -> int | None:
-        pos = self.source.locate(("cases", case.index))
-        return pos[0] if pos else None
-
 
 def _ref(raw: Mapping[str, Any]) -> ResponseRef:
     return ResponseRef(status=int(raw["status"]), example=str(raw["example"]))

@@ -16,10 +16,8 @@ import json
 import logging
 import random
 import re
-import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
@@ -63,7 +61,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 JSON = "application/json"
 _RNG = random.Random()
 _UNPARSED = object()
-EXPOSED_HEADERS = "Content-Type, Content-Length, Location, Retry-After, X-Request-Id"
 
 
 def _json_bytes(value: Any) -> bytes:
@@ -573,11 +570,3 @@ def build_app(config: MockConfig) -> MockServer:
         api_id = Path(path).name.split(".")[0]
         contracts.append(load_contract(Path(path), scenarios=config.scenarios.get(api_id)))
     return MockServer(config, contracts)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat()
-
-
-def monotonic_ms(start: float) -> float:
-    return round((time.perf_counter() - start) * 1000, 3)
