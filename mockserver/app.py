@@ -42,7 +42,7 @@ from .connexion_ext import (
     security_map_for,
     validator_map,
 )
-from .errors import MockError
+from .errors import PROBLEM_JSON, MockError, problem
 from .generate import Generator
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
 from .render import error_body, render_example, seeded_rng, set_path
@@ -84,15 +84,7 @@ async def _send_bytes(
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> bytes:
-    return _json_bytes(
-        {
-            "type": f"https://flowcontract.dev/mock-errors/{code}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "code": code,
-        }
-    )
+    return _json_bytes(problem(status, code, title, detail))
 
 
 @dataclass
@@ -184,9 +176,7 @@ class MockHandler:
             choice = self.choose(mount, runtime, request)
         except MockError as exc:
             info["rule"] = f"mock-error: {exc.code}"
-            await _send_bytes(
-                send, exc.status, _json_bytes(exc.problem()), "application/problem+json"
-            )
+            await _send_bytes(send, exc.status, _json_bytes(exc.problem()), PROBLEM_JSON)
             return
         info["rule"], info["example"] = choice.rule, choice.example
         status, payload, media_type = self.render(mount, runtime, choice, request)
@@ -198,7 +188,7 @@ class MockHandler:
         if mount is None:
             known = ", ".join(sorted(f"/{m.api_id}" for m in self.mounts.values()))
             body = _problem(404, "no-route", "No documented operation", f"{detail}; APIs: {known}")
-            await _send_bytes(send, 404, body, "application/problem+json")
+            await _send_bytes(send, 404, body, PROBLEM_JSON)
             return
         # Under an API's mount, answer as that API would: its error shape.
         scope["flowcontract"]["api"] = mount.api_id
@@ -355,11 +345,11 @@ def problem_reply(
         log.exception("mock internal error", exc_info=exc)
         info["rule"] = "mock-error: internal"
         body = _problem(500, "mock-internal-error", "The mock failed", type(exc).__name__)
-        return 500, body, "application/problem+json", {}
+        return 500, body, PROBLEM_JSON, {}
     if mount is None:
         info["rule"] = f"connexion: {exc.status}"
         body = _problem(exc.status, "no-route", str(exc.title), str(exc.detail))
-        return exc.status, body, "application/problem+json", {}
+        return exc.status, body, PROBLEM_JSON, {}
     info.update(api=mount.api_id, operation=routing.get("operation_id"))
     status, template = mount.error_template(exc.status)
     message = _problem_message(mount, exc, routing.get("operation_id"))

@@ -11,7 +11,21 @@ documented answer of the API being mocked.
 
 from __future__ import annotations
 
-__all__ = ["MockError", "PreferenceMalformed", "PreferenceUnsatisfiable"]
+__all__ = ["PROBLEM_JSON", "MockError", "PreferenceMalformed", "PreferenceUnsatisfiable", "problem"]
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, code: str, title: str, detail: str) -> dict[str, object]:
+    """An RFC 9457 problem document with the mock's stable `code`: the one shape every
+    mock-level answer has, so none can be mistaken for an API's own error."""
+    return {
+        "type": f"https://flowcontract.dev/mock-errors/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
 
 
 class MockError(Exception):
@@ -24,13 +38,7 @@ class MockError(Exception):
         self.detail = detail
 
     def problem(self) -> dict[str, object]:
-        return {
-            "type": f"https://flowcontract.dev/mock-errors/{self.code}",
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-            "code": self.code,
-        }
+        return problem(self.status, self.code, self.title, self.detail)
 
 
 class PreferenceUnsatisfiable(MockError):

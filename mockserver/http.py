@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .errors import PROBLEM_JSON, problem
 from .render import error_body
 from .state import State, mask_headers
 
@@ -133,15 +134,20 @@ def limit_request(
         if mount is not None:
             _, template = mount.error_template(status)
             body = json.dumps(error_body(template, status, message, {"limit": limit})).encode()
-        else:
-            body = json.dumps({"status": status, "detail": message}).encode()
+            media_type = b"application/json"
+        else:  # outside every API: a mock-level problem, like every other one
+            code = "request-too-large" if status == 413 else "headers-too-large"
+            body = json.dumps(
+                problem(status, code, "Request refused by the mock", message)
+            ).encode()
+            media_type = PROBLEM_JSON.encode()
         scope.setdefault("flowcontract", {})["rule"] = f"limit: {message}"
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
                 "headers": [
-                    (b"content-type", b"application/json"),
+                    (b"content-type", media_type),
                     (b"content-length", str(len(body)).encode()),
                     (b"connection", b"close"),
                 ],

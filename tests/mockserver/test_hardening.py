@@ -42,6 +42,15 @@ def test_ten_megabyte_body_is_a_413_in_the_apis_shape(client: httpx.Client, api:
     assert client.request(**good_request(api)).status_code < 300
 
 
+def test_limits_outside_every_api_answer_a_mock_problem(base_url: str) -> None:
+    big = httpx.post(f"{base_url}/elsewhere", content=b"x" * 2_000_000)
+    assert big.status_code == 413
+    assert big.headers["content-type"] == "application/problem+json"
+    assert big.json()["code"] == "request-too-large"
+    huge = httpx.get(f"{base_url}/elsewhere", headers={"X-Huge": "h" * 20_000})
+    assert (huge.status_code, huge.json()["code"]) == (431, "headers-too-large")
+
+
 def test_body_limit_is_configurable() -> None:
     with running(MockConfig(apis=("wiv",), max_body_size=100)) as (base, _):
         kwargs = good_request("wiv")
