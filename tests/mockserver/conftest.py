@@ -93,6 +93,17 @@ def case_request(contract: Contract, case: Case) -> dict[str, Any]:
     return kwargs
 
 
+def success_case(contract: Contract) -> Case:
+    """The first case its scenarios expect a 2xx for: a request the API runs."""
+    assert contract.scenarios is not None
+    return next(c for c in contract.scenarios.cases if c.expect.status < 300)
+
+
+def success_request(contract: Contract) -> dict[str, Any]:
+    """`success_case` as httpx.request() arguments."""
+    return case_request(contract, success_case(contract))
+
+
 def assert_conforms(contract: Contract, response: httpx.Response) -> Any:
     """The response's status is documented and its body validates against that schema."""
     op = contract.operation()

@@ -5,9 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from contracts import Case, Contract, load_contract
+from contracts import Case, load_contract
 from tests.conftest import API_IDS, SPECS
-from tests.mockserver.conftest import assert_conforms, auth_headers, case_request, last_entry
+from tests.mockserver.conftest import (
+    assert_conforms,
+    auth_headers,
+    case_request,
+    last_entry,
+    success_case,
+)
 
 CONTRACTS = {api: load_contract(SPECS / f"{api}.yaml") for api in API_IDS}
 CASES = [
@@ -43,11 +49,6 @@ def test_scenario_case(fresh: httpx.Client, api: str, case: Case) -> None:
     if case.expect.status in (400, 401) and entry["rule"].startswith(("guard", "validate")):
         return  # refusals are rendered in the documented shape with their own message
     assert entry["example"] == case.expect.example, entry["rule"]
-
-
-def success_case(contract: Contract) -> Case:
-    assert contract.scenarios is not None
-    return next(c for c in contract.scenarios.cases if c.expect.status < 300)
 
 
 @pytest.mark.parametrize(("api", "name"), REQUEST_EXAMPLES)

@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -15,18 +16,14 @@ from contracts.verify import VerifyOptions, load_for_verify, render_console, ver
 from mockserver.app import MockServer
 from mockserver.config import MockConfig
 from tests.conftest import API_IDS, ROOT, SPECS
-from tests.mockserver.conftest import case_request, free_port, running
+from tests.mockserver.conftest import case_request, free_port, running, success_request
 from tests.mockserver.test_cli import MOCKSERVER, serve
 
 CONTRACTS = {api: load_contract(SPECS / f"{api}.yaml") for api in API_IDS}
 
 
-def good_request(api: str) -> dict:  # type: ignore[type-arg]
-    contract = CONTRACTS[api]
-    assert contract.scenarios is not None
-    return case_request(
-        contract, next(c for c in contract.scenarios.cases if c.expect.status < 300)
-    )
+def good_request(api: str) -> dict[str, Any]:
+    return success_request(CONTRACTS[api])
 
 
 @pytest.mark.parametrize("api", API_IDS)

@@ -7,7 +7,12 @@ import pytest
 
 from contracts import load_contract
 from tests.conftest import API_IDS, SPECS
-from tests.mockserver.conftest import assert_conforms, auth_headers, case_request, last_entry
+from tests.mockserver.conftest import (
+    assert_conforms,
+    auth_headers,
+    last_entry,
+    success_request,
+)
 
 CONTRACTS = {api: load_contract(SPECS / f"{api}.yaml") for api in API_IDS}
 
@@ -25,10 +30,7 @@ def _message(body: object) -> str:
 
 
 def _base(api: str) -> dict[str, object]:
-    contract = CONTRACTS[api]
-    assert contract.scenarios is not None
-    case = next(c for c in contract.scenarios.cases if c.expect.status < 300)
-    return case_request(contract, case)
+    return success_request(CONTRACTS[api])
 
 
 REFUSALS = [
