@@ -13,6 +13,7 @@ gives alternatives, the first that resolves wins (`["{body.runId}", "run_{alnum:
 from __future__ import annotations
 
 import functools
+import json
 import os
 import random
 import re
@@ -22,7 +23,15 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Unresolved", "error_body", "render_example", "resolve_template", "set_path"]
+__all__ = [
+    "Skeleton",
+    "Unresolved",
+    "error_body",
+    "json_bytes",
+    "render_example",
+    "resolve_template",
+    "set_path",
+]
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:[.:]([^{}]*))?\}")
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -152,6 +161,72 @@ def render_example(
         except Unresolved:
             continue
     return out
+
+
+def json_bytes(value: Any) -> bytes:
+    """JSON as the mock sends it: compact, UTF-8."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Skeleton:
+    """A documented example serialized once, with a hole where each template goes.
+    Rendering serializes only the templates' values into the holes: no copy of the
+    example, no serialization of the rest. The bytes are those of
+    `json_bytes(render_example(value, templates, ...))`, random draws in the same order."""
+
+    def __init__(self, segments: list[bytes], slots: list[tuple[Any, bytes]], order: list[int]):
+        self.segments = segments  # the serialized example cut at its holes
+        self.slots = slots  # per template, in the templates' order: (template, original)
+        self.order = order  # which slot fills each hole, in text order
+
+    @classmethod
+    def build(cls, value: Any, templates: Mapping[str, Any]) -> Skeleton | None:
+        """None where the holes cannot be cut: a template for a field the example lacks
+        (rendering adds it), or for a field inside another templated one."""
+        paths = list(templates)
+        if not isinstance(value, dict) or any(
+            other.startswith(dotted + ".") for dotted in paths for other in paths
+        ):
+            return None
+        out = copy_json(value)
+        markers: list[bytes] = []
+        slots: list[tuple[Any, bytes]] = []
+        for i, dotted in enumerate(paths):
+            *parents, leaf = dotted.split(".")
+            node: Any = out
+            for part in parents:
+                node = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(node, dict) or leaf not in node:
+                return None
+            placeholder = f"\x00{i}\x00"  # JSON escapes it as \u0000: no example has it
+            markers.append(json_bytes(placeholder))
+            slots.append((templates[dotted], json_bytes(node[leaf])))
+            node[leaf] = placeholder
+        text = json_bytes(out)
+        if any(text.count(marker) != 1 for marker in markers):
+            return None
+        order = sorted(range(len(markers)), key=lambda i: text.index(markers[i]))
+        segments, position = [], 0
+        for i in order:
+            at = text.index(markers[i])
+            segments.append(text[position:at])
+            position = at + len(markers[i])
+        segments.append(text[position:])
+        return cls(segments, slots, order)
+
+    def render(self, request: Mapping[str, Any], rng: random.Random) -> bytes:
+        values = []
+        for template, original in self.slots:
+            try:
+                values.append(json_bytes(resolve_template(template, request, rng)))
+            except Unresolved:
+                values.append(original)
+        segments = self.segments
+        parts = [segments[0]]
+        for n, i in enumerate(self.order, start=1):
+            parts.append(values[i])
+            parts.append(segments[n])
+        return b"".join(parts)
 
 
 def _message_path(example: Any, prefix: tuple[str, ...] = ()) -> tuple[str, ...] | None:
