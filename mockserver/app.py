@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import re
+import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,17 +37,22 @@ from contracts.scenarios import Fixture
 from .behave import Behaviour, MockRequest
 from .config import MockConfig
 from .connexion_ext import (
+    STREAMED,
     CachedRequestValidationMiddleware,
+    CachedRequestValidationOperation,
+    Credentials,
     PathResolver,
+    accepted_credentials,
     operation_key,
     security_map_for,
     validator_map,
 )
 from .errors import PROBLEM_JSON, MockError, problem
 from .generate import Generator
+from .http import Limits, cors, mount_for
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
-from .render import error_body, render_example, seeded_rng, set_path
-from .state import InMemoryState, State
+from .render import Skeleton, error_body, json_bytes, render_example, seeded_rng, set_path
+from .state import InMemoryState, JournalEntry, State
 
 __all__ = ["MockServer", "build_app"]
 
@@ -61,10 +67,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 JSON = "application/json"
 _RNG = random.Random()
 _UNPARSED = object()
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 async def _send_bytes(
@@ -84,7 +86,7 @@ async def _send_bytes(
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> bytes:
-    return _json_bytes(problem(status, code, title, detail))
+    return json_bytes(problem(status, code, title, detail))
 
 
 @dataclass
@@ -96,6 +98,7 @@ class OperationRuntime:
     templates: Mapping[str, Mapping[str, Any]]
     examples: dict[str, Any] = field(default_factory=dict)
     static: dict[tuple[int, str], bytes] = field(default_factory=dict)
+    skeletons: dict[str, Skeleton | None] = field(default_factory=dict)
     choices: dict[tuple[str | None, str], Choice] = field(default_factory=dict)
 
     @classmethod
@@ -158,6 +161,7 @@ class MockHandler:
         self.rng = seeded_rng(config.seed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The end of Connexion's chain: the request has been routed, guarded, validated."""
         if scope["type"] != "http":
             return
         info: dict[str, Any] = scope.setdefault("flowcontract", {})
@@ -167,20 +171,27 @@ class MockHandler:
         if mount is None or op_id is None:
             await self._unrouted(scope, send, mount)
             return
-        info["api"] = mount.api_id
-        runtime = mount.runtimes[op_id]
-        info["operation"] = runtime.operation.key
         raw = await _read_body(receive)
-        request = self._request(scope, mount, runtime, raw, info.pop("body", _UNPARSED))
+        status, payload, media_type = self.answer(
+            mount, mount.runtimes[op_id], scope, raw, info.pop("body", _UNPARSED)
+        )
+        await _send_bytes(send, status, payload, media_type)
+
+    def answer(
+        self, mount: ApiMount, runtime: OperationRuntime, scope: Scope, raw: bytes, parsed: Any
+    ) -> tuple[int, bytes, str]:
+        """Behave → select → render for a validated request: status, body, media type."""
+        info: dict[str, Any] = scope["flowcontract"]
+        info["api"] = mount.api_id
+        info["operation"] = runtime.operation.key
+        request = self._request(scope, mount, runtime, raw, parsed)
         try:
             choice = self.choose(mount, runtime, request)
         except MockError as exc:
             info["rule"] = f"mock-error: {exc.code}"
-            await _send_bytes(send, exc.status, _json_bytes(exc.problem()), PROBLEM_JSON)
-            return
+            return exc.status, json_bytes(exc.problem()), PROBLEM_JSON
         info["rule"], info["example"] = choice.rule, choice.example
-        status, payload, media_type = self.render(mount, runtime, choice, request)
-        await _send_bytes(send, status, payload, media_type)
+        return self.render(mount, runtime, choice, request)
 
     async def _unrouted(self, scope: Scope, send: Send, mount: ApiMount | None) -> None:
         scope["flowcontract"]["rule"] = "unrouted"
@@ -195,7 +206,7 @@ class MockHandler:
         known = ", ".join(rt.operation.key for rt in mount.runtimes.values())
         _, template = mount.error_template(404, self.rng)
         body_value = error_body(template, 404, f"{detail}; operations: {known}", {"reason": 404})
-        await _send_bytes(send, 404, _json_bytes(body_value), JSON)
+        await _send_bytes(send, 404, json_bytes(body_value), JSON)
 
     def _request(
         self, scope: Scope, mount: ApiMount, runtime: OperationRuntime, raw: bytes, parsed: Any
@@ -254,14 +265,22 @@ class MockHandler:
             response = op.responses.get(str(choice.status), None)
             media = response.content.get(choice.media_type) if response else None
             schema = dict(media.schema or {}) if media else {}
-            return choice.status, _json_bytes(self.generator.value(schema)), choice.media_type
+            return choice.status, json_bytes(self.generator.value(schema)), choice.media_type
         templates = runtime.templates.get(choice.example)
         if not templates and not choice.values:
             key = (choice.status, choice.example)
             cached = runtime.static.get(key)
             if cached is None:
-                cached = runtime.static[key] = _json_bytes(runtime.examples[choice.example])
+                cached = runtime.static[key] = json_bytes(runtime.examples[choice.example])
             return choice.status, cached, choice.media_type
+        if templates and not choice.values:
+            example = choice.example
+            if example not in runtime.skeletons:
+                runtime.skeletons[example] = Skeleton.build(runtime.examples[example], templates)
+            skeleton = runtime.skeletons[example]
+            if skeleton is not None:
+                body = skeleton.render(request.template_context, self.rng)
+                return choice.status, body, choice.media_type
         value = render_example(
             runtime.examples[choice.example], templates, request.template_context, self.rng
         )
@@ -270,7 +289,7 @@ class MockHandler:
                 value = replacement
             else:
                 set_path(value, dotted, replacement)
-        return choice.status, _json_bytes(value), choice.media_type
+        return choice.status, json_bytes(value), choice.media_type
 
     def _event_stream(
         self, mount: ApiMount, runtime: OperationRuntime, request: MockRequest
@@ -354,7 +373,7 @@ def problem_reply(
     status, template = mount.error_template(exc.status)
     message = _problem_message(mount, exc, routing.get("operation_id"))
     info["rule"] = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
-    body = _json_bytes(error_body(template, status, message, {"reason": exc.status}))
+    body = json_bytes(error_body(template, status, message, {"reason": exc.status}))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     return status, body, JSON, headers
 
@@ -385,60 +404,159 @@ def _path_pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
     return re.compile(f"^{regex}$"), tuple(parts[1::2])
 
 
-class FastPath:
-    """Route API requests straight to Connexion's per-operation security object (which
-    chains to request validation and our handler), skipping what only costs per request:
-    two Starlette routers, the Swagger UI layer and the exception wrapper. Anything it
-    does not match (Swagger UI, unknown paths, wrong methods) takes the full stack."""
+@dataclass(frozen=True)
+class Lane:
+    """One operation under one mount, with Connexion's per-operation objects."""
 
-    def __init__(self, connexion: ConnexionMiddleware, mounts: Mapping[str, ApiMount]):
+    route: Route
+    mount: ApiMount
+    runtime: OperationRuntime
+    guard: ASGIApp  # Connexion's SecurityOperation → request validation → MockHandler
+    validation: CachedRequestValidationOperation
+    credentials: Credentials | None  # None: the operation needs none
+    guarded: frozenset[bytes]  # the header names those credentials travel in
+
+    def trusted(self, headers: list[tuple[bytes, bytes]]) -> bool:
+        """Whether the request presents a credential Connexion's guard accepts for sure."""
+        credentials = self.credentials
+        if credentials is None:
+            return True
+        seen: set[bytes] = set()
+        for name, value in headers:  # Connexion reads the first of each header
+            if name in self.guarded and name not in seen:
+                if (name, value) in credentials:
+                    return True
+                seen.add(name)
+        return False
+
+
+class Dispatcher:
+    """Every API request, its body already read whole, to its operation.
+
+    Routing is one precompiled pattern per operation, matched on the raw path. A request
+    whose credential is one the scenarios list (`Lane.trusted`) skips Connexion's guard
+    object and is validated by the operation's Connexion validators called directly, then
+    answered: the express lane. Every other request goes through Connexion's
+    `SecurityOperation` (guard → validation → `MockHandler`), which decides every refusal
+    of a credential; and what matches no operation (Swagger UI, unknown paths, wrong
+    methods) takes Connexion's whole middleware stack."""
+
+    def __init__(
+        self,
+        connexion: ConnexionMiddleware,
+        mounts: Mapping[str, ApiMount],
+        handler: MockHandler,
+        *,
+        express: bool = True,
+    ):
+        self.express = express
         self.mounts = mounts
+        self.handler = handler
         self.full = connexion
         connexion.app, connexion.middleware_stack = connexion._build_middleware_stack()
-        security = next(m for m in connexion.middleware_stack if isinstance(m, SecurityMiddleware))
-        self.operations = {
-            (base, op_id): operation
-            for base, apis in security.apis.items()
-            for api in apis
-            for op_id, operation in api.operations.items()
-        }
-        routes: dict[str, list[Route]] = {}
+        stack = connexion.middleware_stack
+        security = next(m for m in stack if isinstance(m, SecurityMiddleware))
+        validation = next(m for m in stack if isinstance(m, CachedRequestValidationMiddleware))
+        routes: dict[str, list[Lane]] = {}
         for base in sorted(mounts, key=len, reverse=True):  # /quiva before the root mount
-            for op_id, runtime in mounts[base].runtimes.items():
+            mount = mounts[base]
+            guards = {k: v for api in security.apis[base] for k, v in api.operations.items()}
+            checks = {k: v for api in validation.apis[base] for k, v in api.operations.items()}
+            for op_id, runtime in mount.runtimes.items():
                 op = runtime.operation
                 pattern, names = _path_pattern(base + op.path)
-                route = Route(op.method.upper(), pattern, names, base, op_id)
-                routes.setdefault(route.method, []).append(route)
+                guard = guards[op_id]
+                credentials = accepted_credentials(
+                    guard.security, guard.security_schemes, mount.contract.scenarios
+                )
+                lane = Lane(
+                    route=Route(op.method.upper(), pattern, names, base, op_id),
+                    mount=mount,
+                    runtime=runtime,
+                    guard=guard,
+                    validation=checks[op_id],
+                    credentials=credentials,
+                    guarded=frozenset(name for name, _ in credentials or ()),
+                )
+                routes.setdefault(lane.route.method, []).append(lane)
         self.routes = routes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def match(self, scope: Scope) -> Lane | None:
         # Match the path as sent, then decode each parameter on its own: an encoded `/`
         # (`%2F`) belongs to its segment, as a real server reads it.
         raw = scope.get("raw_path")
         path = raw.decode("latin-1") if raw else quote(scope["path"])
-        for route in self.routes.get(scope["method"], ()):
-            match = route.pattern.match(path)
-            if match is None:
-                continue
-            params = dict(zip(route.params, (unquote(v) for v in match.groups()), strict=True))
-            scope["path_params"] = params
-            scope["root_path"] = route.base
-            scope.setdefault("extensions", {})["connexion_routing"] = {
-                "api_base_path": route.base,
-                "operation_id": route.operation_id,
-            }
-            scope["app"] = self.full
-            try:
-                for name, value in params.items():
-                    if ".." in value.split("/"):  # an encoded traversal (`..%2F`): refuse it
-                        raise BadRequestProblem(detail=f"{name}: path traversal is not allowed")
-                await self.operations[(route.base, route.operation_id)](scope, receive, send)
-            except Exception as exc:
-                status, body, media_type, headers = problem_reply(self.mounts, scope, exc)
-                raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-                await _send_bytes(send, status, body, media_type, raw)
-            return
-        await self.full(scope, receive, send)
+        for lane in self.routes.get(scope["method"], ()):
+            match = lane.route.pattern.match(path)
+            if match is not None:
+                route = lane.route
+                params = dict(zip(route.params, (unquote(v) for v in match.groups()), strict=True))
+                scope["path_params"] = params
+                scope["root_path"] = route.base
+                scope.setdefault("extensions", {})["connexion_routing"] = {
+                    "api_base_path": route.base,
+                    "operation_id": route.operation_id,
+                }
+                scope["app"] = self.full
+                return lane
+        return None
+
+    async def __call__(
+        self, scope: Scope, raw: bytes, receive: Receive, send: Send
+    ) -> tuple[int, bytes]:
+        """Answer the request; the status and body sent."""
+        lane = self.match(scope)
+        if lane is None:
+            return await _captured(self.full, scope, _replay(raw, receive), send)
+        try:
+            for name, value in scope["path_params"].items():
+                if ".." in value.split("/"):  # an encoded traversal (`..%2F`): refuse it
+                    raise BadRequestProblem(detail=f"{name}: path traversal is not allowed")
+            if self.express and lane.trusted(scope["headers"]):
+                parsed = lane.validation.check(scope, raw)
+                if parsed is not STREAMED:
+                    status, body, media_type = self.handler.answer(
+                        lane.mount,
+                        lane.runtime,
+                        scope,
+                        raw,
+                        _UNPARSED if parsed is None else parsed,
+                    )
+                    await _send_bytes(send, status, body, media_type)
+                    return status, body
+            return await _captured(lane.guard, scope, _replay(raw, receive), send)
+        except Exception as exc:
+            status, body, media_type, headers = problem_reply(self.mounts, scope, exc)
+            extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+            await _send_bytes(send, status, body, media_type, extra)
+            return status, body
+
+
+def _replay(raw: bytes, receive: Receive) -> Receive:
+    """A `receive` channel that delivers the body already read, then the client's own."""
+    pending = [{"type": "http.request", "body": raw, "more_body": False}]
+
+    async def replay() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replay
+
+
+async def _captured(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> tuple[int, bytes]:
+    """Run an ASGI app; the status and the body it sent."""
+    status = 0
+    chunks: list[bytes] = []
+
+    async def send_(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+        await send(message)
+
+    await app(scope, receive, send_)
+    return status, b"".join(chunks)
 
 
 class MockServer:
@@ -451,8 +569,9 @@ class MockServer:
             {c.api_id: c.scenarios for c in contracts}, journal_size=config.journal_size
         )
         self.mounts: dict[str, ApiMount] = {}
+        mock_handler = MockHandler(self.mounts, self.state, config)
         connexion = ConnexionMiddleware(
-            MockHandler(self.mounts, self.state, config),
+            mock_handler,
             middlewares=[
                 ExceptionMiddleware,
                 SwaggerUIMiddleware,
@@ -488,13 +607,10 @@ class MockServer:
         connexion.add_error_handler(Exception, handler)
         self.connexion = connexion
         from .admin import admin_app
-        from .http import cors, journal, limit_request
 
-        app: ASGIApp = journal(FastPath(connexion, self.mounts), self.state, self.mounts)
-        app = limit_request(app, config.max_body_size, config.max_header_size, self.mounts)
-        if config.cors:
-            app = cors(app)
-        self.app = app
+        self.dispatch = Dispatcher(connexion, self.mounts, mock_handler, express=config.express)
+        self.limits = Limits(config.max_body_size, config.max_header_size, self.mounts)
+        self.app: ASGIApp = cors(self._api) if config.cors else self._api
         self.admin = admin_app(self) if config.admin else None
         self.started = False
 
@@ -523,6 +639,27 @@ class MockServer:
             await self.admin(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Limits, then the dispatcher; every request journaled once, whatever its fate."""
+        start = time.perf_counter()
+        info: dict[str, Any] = {}
+        scope["flowcontract"] = info
+        raw, status, response = b"", 0, b""
+        try:
+            refusal = self.limits.headers(scope)
+            if refusal is None:
+                raw, refusal = await self.limits.body(scope, receive)
+            if refusal is not None:
+                status, response = await self.limits.refuse(scope, send, *refusal)
+            else:
+                status, response = await self.dispatch(scope, raw, receive, send)
+        finally:
+            api = info.get("api")
+            if api is None:
+                mount = mount_for(scope["path"], self.mounts)
+                api = mount.api_id if mount else None
+            self.state.record(JournalEntry.of(scope, api, raw, status, response, start))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

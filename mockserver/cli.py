@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--journal-size", type=int, default=10_000)
     serve.add_argument("--max-body-size", type=int, default=1_048_576, metavar="BYTES")
     serve.add_argument(
+        "--no-express",
+        action="store_true",
+        help="send every request through Connexion's guard and validation middleware "
+        "(slower; answers are the same)",
+    )
+    serve.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
     return parser
@@ -69,6 +75,7 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         admin=not args.no_admin,
         journal_size=args.journal_size,
         max_body_size=args.max_body_size,
+        express=not args.no_express,
         on_start=_announce,
     )
 

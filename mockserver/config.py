@@ -26,6 +26,7 @@ class MockConfig:
     journal_size: int = 10_000
     max_body_size: int = 1_048_576  # bytes; larger bodies get 413 in the API's shape
     max_header_size: int = 16_384  # bytes of all headers; more gets 431 in the API's shape
+    express: bool = True  # False: every request through Connexion's guard middleware
     on_start: Callable[[Any], None] | None = None
 
     @property

@@ -32,12 +32,18 @@ from jsonschema_rs import Draft4Validator as Draft4Fast
 from contracts.scenarios import Scenarios
 
 __all__ = [
+    "STREAMED",
     "CachedRequestValidationMiddleware",
+    "Credentials",
     "PathResolver",
+    "accepted_credentials",
     "operation_key",
     "security_map_for",
     "validator_map",
 ]
+
+
+STREAMED = object()  # CachedRequestValidationOperation.check: validate through `receive`
 
 
 def operation_key(method: str, path: str) -> str:
@@ -99,6 +105,39 @@ def security_map_for(scenarios: Scenarios | None) -> dict[str, type]:
     }
 
 
+Credentials = frozenset[tuple[bytes, bytes]]
+
+
+def accepted_credentials(
+    security: list[Mapping[str, Any]] | None,
+    schemes: Mapping[str, Mapping[str, Any]],
+    scenarios: Scenarios | None,
+) -> Credentials | None:
+    """The exact `(header, value)` pairs with which a request passes Connexion's guard for
+    an operation, as `security_map_for`'s handlers decide it: the scenarios' credentials,
+    presented the way each alternative requirement reads them. None when the operation
+    needs no credential. Any other request still goes through Connexion's guard, which
+    then decides (unknown credentials, malformed headers, refusals and their messages)."""
+    if not security or any(not requirement for requirement in security):
+        return None
+    values = [c.value for c in (scenarios.credentials.values() if scenarios else ())]
+    accepted: set[tuple[bytes, bytes]] = set()
+    for requirement in security:
+        if len(requirement) != 1:  # several schemes at once: Connexion's guard decides
+            continue
+        scheme = schemes.get(next(iter(requirement)), {})
+        kind = scheme.get("type")
+        for value in values:
+            if not value.strip() or value != value.lstrip() or not value.isprintable():
+                continue
+            if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
+                accepted.add((b"authorization", f"Bearer {value}".encode("latin-1")))
+            elif kind == "apiKey" and scheme.get("in") == "header":
+                name = str(scheme.get("name", "")).lower().encode("latin-1")
+                accepted.add((name, value.encode("latin-1")))
+    return frozenset(accepted)
+
+
 def _field(error: ValidationError) -> str:
     return ".".join(str(p) for p in error.absolute_path)
 
@@ -155,7 +194,14 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return hit[1]
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
-        raw = b"".join([chunk async for chunk in stream])
+        parsed = self.parse_bytes(b"".join([chunk async for chunk in stream]))
+        info = scope.get("flowcontract")
+        if info is not None:
+            info["body"] = parsed  # parsed once: the mock's handler reuses it
+        return parsed
+
+    def parse_bytes(self, raw: bytes) -> Any:
+        """The body as Connexion's JSON validator reads it, with our refusals."""
         if not raw:
             return None
         try:
@@ -171,10 +217,15 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         if parsed is None and not self._nullable:
             # A literal `null` is a body, and not an object: only an empty body is absent.
             raise BadRequestProblem(detail="the body is null; send an object or no body")
-        info = scope.get("flowcontract")
-        if info is not None:
-            info["body"] = parsed  # parsed once: the mock's handler reuses it
         return parsed
+
+    def check(self, raw: bytes) -> Any:
+        """Parse and validate a body already read whole: what `wrap_receive` does, without
+        re-streaming it through a new `receive` channel."""
+        body = self.parse_bytes(raw)
+        if not (body is None and self._nullable):
+            self._validate(body)
+        return body
 
     def _validate(self, body: Any) -> dict[str, Any] | None:
         if body is None:
@@ -288,7 +339,9 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
             )
         return self._bodies[key]
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    def _checked_body_validator(self, scope: Any) -> Any:
+        """Parameters and media type checked (raising Connexion's problems); the body's
+        validator, or None when the operation takes no body of this media type."""
         if scope.get("query_string") or not self._nothing_to_check_without_query:
             self._parameters.validate(scope)
         raw = next((v for k, v in scope["headers"] if k == b"content-type"), None)
@@ -301,7 +354,22 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         if mime_type not in self._media_checked:
             self.validate_mime_type(mime_type)  # raises for an undocumented media type
             self._media_checked.add(mime_type)
-        validator = self._body_validator(mime_type, encoding)
+        return self._body_validator(mime_type, encoding)
+
+    def check(self, scope: Any, raw: bytes) -> Any:
+        """This operation's request validation, for a request whose body is already read
+        whole: parameters, media type, then the JSON body, parsed once and returned.
+        `STREAMED` when only Connexion's `receive`-channel path can validate the body (not
+        JSON, or empty, where Connexion streams in the schema's default)."""
+        validator = self._checked_body_validator(scope)
+        if validator is None:
+            return None
+        if not raw or not isinstance(validator, MockJSONBodyValidator):
+            return STREAMED
+        return validator.check(raw)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        validator = self._checked_body_validator(scope)
         if validator is not None:
             receive, scope = await validator.wrap_receive(receive, scope=scope)
         await self.next_app(scope, receive, send)

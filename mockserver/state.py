@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -17,9 +18,14 @@ from typing import Any, Protocol
 
 from contracts.scenarios import Fixture, Scenarios
 
-__all__ = ["InMemoryState", "JournalEntry", "State", "mask_headers"]
+__all__ = ["InMemoryState", "JournalEntry", "State", "header_block", "mask"]
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
+
+
+_SECRET_NAMES = frozenset(n.encode() for n in SECRET_HEADERS)
+_JOURNAL_BODY_LIMIT = 64 * 1024
+_METHODS: dict[str, str] = {}  # one string per method name, shared by every entry
 
 
 def mask(value: str) -> str:
@@ -27,13 +33,25 @@ def mask(value: str) -> str:
     return "****" + value[-4:] if len(value) > 8 else "****"
 
 
-def mask_headers(headers: Iterable[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
-    """ASGI headers as text, each secret reduced to its last 4 characters."""
-    out = []
-    for raw_name, raw_value in headers:
-        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
-        out.append((name, mask(value) if name.lower() in SECRET_HEADERS else value))
-    return tuple(out)
+def _mask_bytes(value: bytes) -> bytes:
+    return b"****" + value[-4:] if len(value) > 8 else b"****"
+
+
+def header_block(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+    """ASGI headers as one `name: value` block, each secret reduced to its last 4
+    characters: a journal entry keeps one bytes object, not a tuple of string pairs."""
+    # ASGI header names arrive lower-cased.
+    return b"\r\n".join(
+        [
+            name + b": " + (_mask_bytes(value) if name in _SECRET_NAMES else value)
+            for name, value in headers
+        ]
+    )
+
+
+def _kept(raw: bytes) -> bytes:
+    """What the journal keeps of a body: all of it up to 64 KiB, else a note of its size."""
+    return raw if len(raw) <= _JOURNAL_BODY_LIMIT else f'"<{len(raw)} bytes>"'.encode()
 
 
 def _decode(raw: bytes) -> Any:
@@ -47,17 +65,17 @@ def _decode(raw: bytes) -> Any:
         return raw.decode("utf-8", "replace")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class JournalEntry:
-    """One request and its response, as received and sent: bodies stay bytes until read."""
+    """One request and its response, as received and sent, kept compact: headers and
+    bodies stay bytes until read. `seq` is given by the state that records it."""
 
-    seq: int
     time: float
     api: str | None
     method: str
     path: str
     query: bytes
-    headers: tuple[tuple[str, str], ...]  # secrets already masked
+    raw_headers: bytes  # `header_block`: secrets already masked
     raw_body: bytes
     status: int
     raw_response: bytes
@@ -65,7 +83,48 @@ class JournalEntry:
     rule: str
     example: str | None = None
     duration_ms: float = 0.0
-    connection: str | None = None
+    client: tuple[str, int] | None = None
+    seq: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        scope: Mapping[str, Any],
+        api: str | None,
+        raw_body: bytes,
+        status: int,
+        response: bytes,
+        started: float,
+    ) -> JournalEntry:
+        """The entry for an ASGI request; `started` is its `time.perf_counter()`."""
+        info = scope.get("flowcontract") or {}
+        method = scope["method"]
+        return cls(
+            time=time.time(),
+            api=api,
+            method=_METHODS.setdefault(method, method),
+            path=scope["path"],
+            query=scope.get("query_string", b""),
+            raw_headers=header_block(scope["headers"]),
+            raw_body=_kept(raw_body),
+            status=status,
+            raw_response=_kept(response),
+            operation=info.get("operation"),
+            rule=info.get("rule", "connexion"),
+            example=info.get("example"),
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+            client=scope.get("client"),
+        )
+
+    @property
+    def headers(self) -> tuple[tuple[str, str], ...]:
+        text = self.raw_headers.decode("latin-1")
+        pairs = (line.partition(": ") for line in text.split("\r\n")) if text else ()
+        return tuple((name, value) for name, _, value in pairs)
+
+    @property
+    def connection(self) -> str | None:
+        return f"{self.client[0]}:{self.client[1]}" if self.client else None
 
     @property
     def body(self) -> Any:
@@ -98,7 +157,7 @@ class JournalEntry:
 class State(Protocol):
     def fixture(self, api: str, workflow_id: str) -> Fixture | None: ...
 
-    def record(self, entry_fields: dict[str, Any]) -> JournalEntry: ...
+    def record(self, entry: JournalEntry) -> JournalEntry: ...
 
     def journal(self, api: str | None = None) -> list[JournalEntry]: ...
 
@@ -121,10 +180,10 @@ class InMemoryState:
     def fixture(self, api: str, workflow_id: str) -> Fixture | None:
         return self._fixtures.get(api, {}).get(workflow_id)
 
-    def record(self, entry_fields: dict[str, Any]) -> JournalEntry:
+    def record(self, entry: JournalEntry) -> JournalEntry:
         with self._lock:
             self._seq += 1
-            entry = JournalEntry(seq=self._seq, **entry_fields)
+            entry.seq = self._seq
             self._journal.append(entry)
         return entry
 
