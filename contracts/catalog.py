@@ -7,21 +7,24 @@ Loading never touches the network: a remote `$ref` is refused before resolution.
 
 from __future__ import annotations
 
+import os
+import pickle
 import re
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import best_match
-from openapi_spec_validator import validate as validate_openapi
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-from prance.util.resolver import RESOLVE_FILES, RESOLVE_INTERNAL, RefResolver
 
 from .errors import RemoteRefError, SpecError, UsageError
 from .scenarios import Scenarios, load_scenarios
 from .yamlsource import JsonPath, Source, load_source
+
+if TYPE_CHECKING:
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 __all__ = [
     "HTTP_METHODS",
@@ -35,6 +38,7 @@ __all__ = [
     "has_external_refs",
     "inline_local_refs",
     "load_contract",
+    "load_contracts",
     "resolve_spec_argument",
 ]
 
@@ -364,6 +368,12 @@ def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -
     ):
         raise SpecError("not an OpenAPI document (no 'openapi' version field)", file=source.path)
     _refuse_remote_refs(source)
+    # Imported here: a process that only serves resolved contracts (the mock, after
+    # loading them in a child) never holds openapi-spec-validator, pydantic or prance.
+    from openapi_spec_validator import validate as validate_openapi
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+    from prance.util.resolver import RESOLVE_FILES, RESOLVE_INTERNAL, RefResolver
+
     if validate:
         try:
             validate_openapi(data)
@@ -419,3 +429,49 @@ def load_contract(
             loaded = load_scenarios(scenarios_path)
             object.__setattr__(contract, "scenarios", loaded)
     return contract
+
+
+def load_contracts(
+    specs: Sequence[tuple[Path, Path | None]], *, in_child: bool = False
+) -> list[Contract]:
+    """`load_contract(spec, scenarios=...)` for each `(spec, scenarios)` pair.
+
+    `in_child=True` loads them in a forked child and receives the contracts pickled: the
+    validators and resolvers (openapi-spec-validator with pydantic, prance), and what
+    they allocate, then never enter this process. A long-running server saves their
+    memory for as long as it runs. Done only where forking is safe (this process has a
+    single thread); if the child fails in any way, the contracts load here instead, so
+    every error is raised as usual.
+    """
+
+    def load_all() -> list[Contract]:
+        return [load_contract(spec, scenarios=scenarios) for spec, scenarios in specs]
+
+    if not in_child or not hasattr(os, "fork") or threading.active_count() > 1:
+        return load_all()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: load, send, exit without running the parent's cleanup
+        status = 1
+        try:
+            os.close(read_end)
+            try:
+                outcome: tuple[str, Any] = ("loaded", load_all())
+            except Exception as exc:
+                outcome = ("raised", exc)
+            with os.fdopen(write_end, "wb") as sink:
+                pickle.dump(outcome, sink, protocol=pickle.HIGHEST_PROTOCOL)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as source:
+        data = source.read()
+    os.waitpid(pid, 0)
+    try:
+        kind, value = pickle.loads(data)
+    except Exception:  # the child died or sent what cannot be read: load here
+        return load_all()
+    if kind == "raised":
+        raise value
+    return list(value)

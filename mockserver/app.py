@@ -31,7 +31,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
-from contracts.catalog import Contract, Operation, load_contract
+from contracts.catalog import Contract, Operation, load_contracts
 from contracts.scenarios import Fixture
 
 from .behave import Behaviour, MockRequest
@@ -692,8 +692,6 @@ def build_app(config: MockConfig) -> MockServer:
         if config.apis
         else find_specs(specs_dir)
     )
-    contracts = []
-    for path in paths:
-        api_id = Path(path).name.split(".")[0]
-        contracts.append(load_contract(Path(path), scenarios=config.scenarios.get(api_id)))
+    jobs = [(Path(p), config.scenarios.get(Path(p).name.split(".")[0])) for p in paths]
+    contracts = load_contracts(jobs, in_child=True)
     return MockServer(config, contracts)

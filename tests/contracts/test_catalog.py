@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from contracts import RemoteRefError, ScenariosError, SpecError, load_contract
-from contracts.catalog import resolve_spec_argument
+from contracts.catalog import load_contracts, resolve_spec_argument
 from contracts.errors import UsageError
 from tests.conftest import SPECS
 
@@ -112,3 +115,41 @@ def test_api_id_or_path(tmp_path: Path) -> None:
     assert resolve_spec_argument("quiva", SPECS) == SPECS / "quiva.yaml"
     with pytest.raises(UsageError, match=r"unknown API 'nope' \(known: altostrat, example"):
         resolve_spec_argument("nope", SPECS)
+
+
+def test_contracts_loaded_in_a_child_are_whole_and_never_load_the_validators() -> None:
+    """What `mockserver serve` does: the contracts arrive pickled from a forked child, and
+    the serving process never imports openapi-spec-validator, pydantic or prance."""
+    script = """
+import json, sys
+from pathlib import Path
+from contracts.catalog import find_specs, load_contracts
+specs = [(p, None) for p in find_specs(Path(sys.argv[1]))]
+contracts = load_contracts(specs, in_child=True)
+print(json.dumps({
+    "imported": sorted(m for m in ("openapi_spec_validator", "pydantic", "prance") if m in sys.modules),
+    "contracts": {c.api_id: [c.resolved, [k.name for k in c.scenarios.cases]] for c in contracts},
+}))
+"""
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(SPECS)], capture_output=True, text=True, check=True
+    )
+    loaded = json.loads(run.stdout)
+    assert loaded["imported"] == []
+    for api, (resolved, cases) in loaded["contracts"].items():
+        here = load_contract(SPECS / f"{api}.yaml")
+        assert resolved == json.loads(json.dumps(here.resolved))
+        assert cases == [c.name for c in here.scenarios.cases]  # type: ignore[union-attr]
+    assert len(loaded["contracts"]) == 5
+
+
+def test_a_spec_error_in_the_child_is_raised_in_the_parent(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x: {get: 3}\n")
+    with pytest.raises(SpecError) as here:
+        load_contracts([(spec, None)])
+    script = "import sys; from pathlib import Path; from contracts.catalog import load_contracts\n"
+    script += "load_contracts([(Path(sys.argv[1]), None)], in_child=True)"
+    run = subprocess.run([sys.executable, "-c", script, str(spec)], capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == f"contracts.errors.SpecError: {here.value}"
