@@ -157,14 +157,22 @@ def test_reset_during_load_loses_no_request(mock: tuple[str, MockServer]) -> Non
 
 
 def test_journal_is_a_bounded_ring() -> None:
-    with running(MockConfig(apis=("wiv",), journal_size=50)) as (base, server):
+    # 300 entries: older ones are kept in compressed blocks of 256, the oldest block
+    # partly dropped; the admin API reads them back whole, in order.
+    with running(MockConfig(apis=("wiv",), journal_size=300)) as (base, server):
         kwargs = good_request("wiv")
         with httpx.Client(base_url=base) as c:
-            for i in range(120):
+            for i in range(700):
                 c.post(kwargs["url"], json={"payload": {"i": i}}, headers=kwargs["headers"])
+            listed = c.get("/__mock/requests").json()
+            health = c.get("/__mock/health").json()
         entries = server.state.journal()
-        assert len(entries) == 50
-        assert [e.body["payload"]["i"] for e in entries] == list(range(70, 120))
+        assert len(entries) == 300 == listed["count"] == health["journal_entries"]
+        total = health["recorded_total"]  # the 700, and the readiness probe before them
+        assert [e.body["payload"]["i"] for e in entries] == list(range(400, 700))
+        assert [e["body"]["payload"]["i"] for e in listed["requests"]] == list(range(400, 700))
+        assert [e.seq for e in entries] == list(range(total - 299, total + 1))
+        assert all(e["headers"]["x-api-key"].startswith("****") for e in listed["requests"])
 
 
 def test_secrets_never_reach_the_log_or_errors() -> None:

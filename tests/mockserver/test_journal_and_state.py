@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contracts import load_contract
 from mockserver.app import MockServer
+from mockserver.state import Journal, JournalEntry
 from tests.conftest import SPECS
 from tests.mockserver.conftest import case_request
 
@@ -101,3 +104,46 @@ def test_concurrent_requests_are_all_journaled(mock: tuple[str, MockServer]) -> 
     assert len(entries) == 300
     assert sorted(e.body["n"] for e in entries) == list(range(300))
     assert len({e.seq for e in entries}) == 300
+
+
+def _entry(i: int) -> JournalEntry:
+    return JournalEntry(
+        time=1.5 + i,
+        api=f"api{i % 3}",
+        method="POST",
+        path=f"/p/{i}",
+        query=b"q=1",
+        raw_headers=b"a: b\r\nauthorization: ****1234",
+        raw_body=b'{"i": %d}' % i,
+        status=200 + i % 5,
+        raw_response=b"{}",
+        operation="POST /p/{i}",
+        rule="default",
+        example=None,
+        duration_ms=0.25,
+        client=("127.0.0.1", 40000 + i),
+        seq=i + 1,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    size=st.integers(0, 40),
+    block=st.integers(1, 9),
+    steps=st.lists(st.one_of(st.integers(1, 30), st.just(0)), max_size=8),
+)
+def test_journal_ring_keeps_the_last_entries_in_order(
+    size: int, block: int, steps: list[int]
+) -> None:
+    """Whatever the block size, the ring holds exactly the last `size` entries; 0 clears."""
+    journal, kept, n = Journal(size, block=block), [], 0
+    for count in steps:
+        if count == 0:
+            journal.clear()
+            kept = []
+        for _ in range(count):
+            journal.append(_entry(n))
+            kept = [*kept, _entry(n)][-size:] if size else []
+            n += 1
+        assert len(journal) == len(kept)
+        assert journal.entries() == kept  # compressed and read back field for field
