@@ -9,42 +9,23 @@ import subprocess
 import sys
 from pathlib import Path
 
-from contracts import find_specs, load_contract
+from contracts import Case, Contract, find_specs, load_contract
+from contracts.requests import case_request
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:4010"
 
 
-def curl_for(contract, case) -> list[str]:  # type: ignore[no-untyped-def]
+def curl_for(contract: Contract, case: Case) -> list[str]:
     op = contract.operation()
-    path = op.path
-    for name, value in case.request.path.items():
-        path = path.replace("{" + name + "}", str(value))
-    query = "&".join(
-        f"{k}={str(v).lower() if isinstance(v, bool) else v}" for k, v in case.request.query.items()
-    )
-    url = f"{BASE}/{contract.api_id}{path}" + (f"?{query}" if query else "")
-    args = ["curl", "-s", "-X", op.method.upper(), url]
-    if case.request.credential != "none":
-        cred = contract.scenarios.credentials[case.request.credential]
-        scheme = contract.security_schemes[cred.scheme]
-        header = (
-            f"Authorization: Bearer {cred.value}"
-            if scheme["type"] == "http"
-            else f"{scheme['name']}: {cred.value}"
-        )
-        args += ["-H", header]
-    body = None
-    if case.request.body_example:
-        body = op.request_examples[case.request.body_example].value
-    elif case.request.has_body:
-        body = case.request.body_value
-    if body is not None:
-        args += [
-            "-H",
-            "Content-Type: application/json",
-            "-d",
-            json.dumps(body, separators=(",", ":")),
-        ]
+    request = case_request(contract, op, case)
+    args = ["curl", "-s", "-X", op.method.upper(), f"{BASE}/{contract.api_id}{request.target(op)}"]
+    headers = request.all_headers(contract)
+    if request.has_body:
+        headers.setdefault("Content-Type", "application/json")
+    for name, value in headers.items():
+        args += ["-H", f"{name}: {value}"]
+    if request.has_body:
+        args += ["-d", json.dumps(request.body, separators=(",", ":"))]
     return args
 
 

@@ -7,9 +7,8 @@ checks, so a phase of ours and the properties phase name a defect the same way.
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -21,14 +20,13 @@ from schemathesis.specs.openapi import checks as st_checks
 
 from ..catalog import Contract, Operation
 from ..errors import UsageError
+from ..requests import AppliedCredential, Request, apply_credential, scenario_credentials, wire
 from .findings import Finding, Severity
 from .options import REQUEST_TIMEOUT, VerifyOptions
 
 __all__ = [
     "CONFORMANCE_CHECKS",
-    "AppliedCredential",
     "Exchange",
-    "Request",
     "Target",
     "UnreachableError",
 ]
@@ -47,27 +45,6 @@ class UnreachableError(UsageError):
     """The base URL does not answer: nothing can be verified."""
 
     code = "target-unreachable"
-
-
-@dataclass(frozen=True)
-class AppliedCredential:
-    """A credential placed where its security scheme says: a header, query parameter or cookie."""
-
-    location: str  # header | query | cookie
-    name: str
-    value: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Request:
-    """One request built from documented data."""
-
-    path: Mapping[str, Any] = field(default_factory=dict)
-    query: Mapping[str, Any] = field(default_factory=dict)
-    headers: Mapping[str, str] = field(default_factory=dict)
-    body: Any = None
-    has_body: bool = False
-    credential: str = "default"
 
 
 @dataclass(frozen=True)
@@ -114,27 +91,7 @@ def _credentials(
     contract: Contract, options: VerifyOptions
 ) -> dict[str, tuple[AppliedCredential, ...]]:
     schemes = contract.security_schemes
-    out: dict[str, tuple[AppliedCredential, ...]] = {}
-
-    def apply(scheme_name: str, value: str) -> AppliedCredential:
-        scheme = schemes.get(scheme_name) or {}
-        kind = scheme.get("type")
-        if kind == "http":
-            http_scheme = str(scheme.get("scheme", "bearer")).lower()
-            if http_scheme == "basic":
-                encoded = base64.b64encode(value.encode()).decode()
-                return AppliedCredential("header", "Authorization", f"Basic {encoded}")
-            return AppliedCredential("header", "Authorization", f"Bearer {value}")
-        if kind == "apiKey":
-            return AppliedCredential(str(scheme.get("in", "header")), str(scheme["name"]), value)
-        raise UsageError(
-            f"security scheme {scheme_name!r} of type {kind!r} is not supported by verify: "
-            "pass the credential with -H"
-        )
-
-    if contract.scenarios is not None:
-        for name, cred in contract.scenarios.credentials.items():
-            out[name] = (apply(cred.scheme, cred.value),)
+    out = scenario_credentials(contract)
     override: list[AppliedCredential] = []
     if options.token is not None:
         bearer = next(
@@ -147,16 +104,15 @@ def _credentials(
         )
         if bearer is None:
             raise UsageError(f"--token: {contract.api_id} declares no http bearer security scheme")
-        override.append(apply(bearer, options.token))
+        override.append(apply_credential(schemes, bearer, options.token))
     if options.api_key is not None:
         key = next((n for n, s in schemes.items() if s.get("type") == "apiKey"), None)
         if key is None:
             raise UsageError(f"--api-key: {contract.api_id} declares no apiKey security scheme")
-        override.append(apply(key, options.api_key))
+        override.append(apply_credential(schemes, key, options.api_key))
     if override:
         out["default"] = tuple(override)
     out.setdefault("default", ())
-    out["none"] = ()
     return out
 
 
@@ -213,8 +169,8 @@ class Target:
             else:
                 cookies[cred.name] = cred.value
         kwargs: dict[str, Any] = {
-            "path_parameters": {k: _wire(v) for k, v in request.path.items()},
-            "query": {k: _wire(v) for k, v in query.items()} or None,
+            "path_parameters": {k: wire(v) for k, v in request.path.items()},
+            "query": {k: wire(v) for k, v in query.items()} or None,
             "headers": headers or None,
             "cookies": cookies or None,
         }
@@ -242,15 +198,6 @@ class Target:
             except Failure as failure:
                 failures.append((name, failure))
         return failures
-
-
-def _wire(value: Any) -> Any:
-    """A parameter value as OpenAPI's default style puts it on the wire (`true`, not `True`)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    return value if isinstance(value, str) else str(value)
 
 
 def failure_finding(

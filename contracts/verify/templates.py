@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .target import Request
+from ..requests import Request
 
 __all__ = ["MISSING", "FieldRule", "lookup", "rules_for"]
 

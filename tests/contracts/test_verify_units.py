@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
+from contracts.requests import Request
 from contracts.verify import Finding, PhaseResult, Report, render_json, render_junit
 from contracts.verify.phases.errors import without_rendered
-from contracts.verify.target import Request
 from contracts.verify.templates import MISSING, rules_for
 
 REQUEST = Request(

@@ -13,14 +13,14 @@ from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
 
 from contracts import Contract, load_contract
 from contracts.examples import schema_validator
-from contracts.scenarios import Case, Credential
+from contracts.requests import Request, case_request, default_parameters
+from contracts.scenarios import Case
 from tests.implementations import BROKEN, CORRECT, KINDS, serve
 
 SPECS = Path(__file__).resolve().parents[2] / "specs"
@@ -31,61 +31,25 @@ FLOWCONTRACT_CHECKS = {"documented_error", "example_response", "fresh_ids"}
 # -- requests built from the contract and its scenarios ---------------------------------------
 
 
-def credential_headers(contract: Contract, credential: Credential) -> dict[str, str]:
-    scheme = contract.security_schemes[credential.scheme]
-    if scheme["type"] == "http" and scheme["scheme"].lower() == "bearer":
-        return {"Authorization": f"Bearer {credential.value}"}
-    if scheme["type"] == "apiKey" and scheme["in"] == "header":
-        return {scheme["name"]: credential.value}
-    raise AssertionError(f"unsupported security scheme {scheme}")
-
-
 def default_headers(api: str) -> dict[str, str]:
-    contract = CONTRACTS[api]
-    assert contract.scenarios is not None
-    credential = contract.scenarios.credential()
-    assert credential is not None
-    return credential_headers(contract, credential)
-
-
-def query_value(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, bool) else str(value)
+    return Request().all_headers(CONTRACTS[api])
 
 
 def url_for(contract: Contract, path: Mapping[str, Any]) -> str:
-    return contract.operation().path.format(
-        **{name: quote(str(value), safe="") for name, value in path.items()}
-    )
+    return Request(path=path).target(contract.operation())
 
 
 def example_params(contract: Contract) -> tuple[dict[str, Any], dict[str, Any]]:
     """Path and required query values from the parameters' documented examples."""
-    path: dict[str, Any] = {}
-    query: dict[str, Any] = {}
-    for param in contract.operation().parameters:
-        if param["in"] == "path":
-            path[param["name"]] = param["example"]
-        elif param["in"] == "query" and param.get("required"):
-            query[param["name"]] = param["example"]
-    return path, query
+    return default_parameters(contract, contract.operation())
 
 
 def send_case(client: httpx.Client, contract: Contract, case: Case) -> httpx.Response:
-    assert contract.scenarios is not None
-    req = case.request
-    headers = dict(req.headers)
-    if req.credential != "none":
-        headers.update(credential_headers(contract, contract.scenarios.credentials[req.credential]))
-    kwargs: dict[str, Any] = {}
-    if req.body_example is not None:
-        kwargs["json"] = contract.operation().request_examples[req.body_example].value
-    elif req.has_body:
-        kwargs["json"] = req.body_value
-    return client.post(
-        url_for(contract, req.path),
-        params={k: query_value(v) for k, v in req.query.items()},
-        headers=headers,
-        **kwargs,
+    op = contract.operation()
+    request = case_request(contract, op, case)
+    kwargs: dict[str, Any] = {"json": request.body} if request.has_body else {}
+    return client.request(
+        op.method.upper(), request.target(op), headers=request.all_headers(contract), **kwargs
     )
 
 

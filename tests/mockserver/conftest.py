@@ -10,8 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from contracts import Contract
+from contracts import Contract, requests
 from contracts.examples import schema_validator
+from contracts.requests import Request, wire
 from contracts.scenarios import Case
 from mockserver.app import MockServer, build_app
 from mockserver.config import MockConfig
@@ -59,37 +60,24 @@ def fresh(mock: tuple[str, MockServer], client: httpx.Client) -> httpx.Client:
 
 
 def auth_headers(contract: Contract, credential: str = "default") -> dict[str, str]:
-    if credential == "none" or contract.scenarios is None:
-        return {}
-    cred = contract.scenarios.credentials[credential]
-    scheme = contract.security_schemes[cred.scheme]
-    if scheme["type"] == "http":
-        return {"Authorization": f"Bearer {cred.value}"}
-    return {scheme["name"]: cred.value}
+    """The headers that present the scenarios' credential `credential`."""
+    return Request(credential=credential).all_headers(contract)
 
 
 def case_request(contract: Contract, case: Case) -> dict[str, Any]:
-    """The httpx.request() arguments that send a scenario case to the API at /<id>."""
+    """The httpx.request() arguments that send a scenario case to the API at /<id>
+    (built by `contracts.requests`, as verify and the README listing build it)."""
     op = contract.operation()
-    path = op.path
-    for name, value in case.request.path.items():
-        path = path.replace("{" + name + "}", str(value))
-    for param in op.parameters:  # path parameters the case leaves to their documented example
-        if param.get("in") == "path" and "{" + param["name"] + "}" in path:
-            path = path.replace("{" + param["name"] + "}", str(param.get("example", "x")))
-    headers = {**auth_headers(contract, case.request.credential), **case.request.headers}
+    request = requests.case_request(contract, op, case)
+    path, _, _ = request.target(op).partition("?")
     kwargs: dict[str, Any] = {
         "method": op.method.upper(),
         "url": f"/{contract.api_id}{path}",
-        "params": {
-            k: str(v).lower() if isinstance(v, bool) else v for k, v in case.request.query.items()
-        },
-        "headers": headers,
+        "params": {k: wire(v) for k, v in request.query.items()},
+        "headers": request.all_headers(contract),
     }
-    if case.request.body_example:
-        kwargs["json"] = op.request_examples[case.request.body_example].value
-    elif case.request.has_body:
-        kwargs["json"] = case.request.body_value
+    if request.has_body:
+        kwargs["json"] = request.body
     return kwargs
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...catalog import Operation
+from ...requests import Request
 from ..documented import example_requests, scenarios_operation
 from ..findings import Finding, PhaseResult
-from ..target import CONFORMANCE_CHECKS, NOT_JSON, Exchange, Request
+from ..target import CONFORMANCE_CHECKS, NOT_JSON, Exchange
 from .context import Outcome, PhaseContext, conformance, run_jobs
 
 __all__ = ["run"]

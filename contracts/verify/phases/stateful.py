@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...catalog import Example, Operation
+from ...requests import Request
 from ..documented import case_request, default_parameters, scenarios_operation
 from ..findings import Finding, PhaseResult
-from ..target import NOT_JSON, Exchange, Request
+from ..target import NOT_JSON, Exchange
 from ..templates import MISSING, FieldRule, lookup, rules_for
 from .context import Outcome, PhaseContext, run_jobs
 
