@@ -211,9 +211,10 @@ class MockHandler:
     def _request(
         self, scope: Scope, mount: ApiMount, runtime: OperationRuntime, raw: bytes, parsed: Any
     ) -> MockRequest:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        # ASGI servers lower-case header names.
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         raw_query = scope.get("query_string", b"").decode("latin-1")
-        query = dict(parse_qsl(raw_query, keep_blank_values=True))
+        query = dict(parse_qsl(raw_query, keep_blank_values=True)) if raw_query else {}
         body: Any = parsed if parsed is not _UNPARSED else None
         if raw and parsed is _UNPARSED:
             try:
@@ -457,7 +458,7 @@ class Dispatcher:
         stack = connexion.middleware_stack
         security = next(m for m in stack if isinstance(m, SecurityMiddleware))
         validation = next(m for m in stack if isinstance(m, CachedRequestValidationMiddleware))
-        routes: dict[str, list[Lane]] = {}
+        routes: dict[str, list[Lane]] = {}  # by method, the longer mount first
         for base in sorted(mounts, key=len, reverse=True):  # /quiva before the root mount
             mount = mounts[base]
             guards = {k: v for api in security.apis[base] for k, v in api.operations.items()}
@@ -479,14 +480,28 @@ class Dispatcher:
                     guarded=frozenset(name for name, _ in credentials or ()),
                 )
                 routes.setdefault(lane.route.method, []).append(lane)
-        self.routes = routes
+        # Candidates by method and first path segment (None: a template starting with a
+        # parameter, tried for every path), in the order above.
+        self.routes: dict[tuple[str, str | None], list[Lane]] = {}
+        for method, lanes in routes.items():
+            for lane in lanes:
+                first = (lane.route.base + lane.runtime.operation.path)[1:].split("/", 1)[0]
+                key = None if "{" in first else quote(first)
+                self.routes.setdefault((method, key), []).append(lane)
+        self.anywhere = {m: self.routes.get((m, None), []) for m in routes}
 
     def match(self, scope: Scope) -> Lane | None:
         # Match the path as sent, then decode each parameter on its own: an encoded `/`
         # (`%2F`) belongs to its segment, as a real server reads it.
         raw = scope.get("raw_path")
         path = raw.decode("latin-1") if raw else quote(scope["path"])
-        for lane in self.routes.get(scope["method"], ()):
+        method = scope["method"]
+        first = path[1:].split("/", 1)[0]
+        candidates: tuple[Lane, ...] = (
+            *self.routes.get((method, first), ()),
+            *self.anywhere.get(method, ()),
+        )
+        for lane in candidates:
             match = lane.route.pattern.match(path)
             if match is not None:
                 route = lane.route

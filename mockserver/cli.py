@@ -133,6 +133,9 @@ def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
         "access_log": args.log_level in {"debug", "info"},
         "timeout_graceful_shutdown": 5,
         "server_header": False,
+        # A mock answers whoever connects: no X-Forwarded-* rewriting of the client address
+        # (uvicorn's default trusts 127.0.0.1), and no middleware for it on every request.
+        "proxy_headers": False,
     }
     if args.reload:
         import json

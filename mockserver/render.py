@@ -19,7 +19,7 @@ import random
 import re
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,29 +78,62 @@ def _lookup(data: Any, dotted: str) -> Any:
     return data
 
 
-def _value(name: str, arg: str | None, request: Mapping[str, Any], rng: random.Random) -> Any:
+Getter = Callable[[Mapping[str, Any], random.Random], Any]
+
+
+def _getter(name: str, arg: str | None) -> Getter:
+    """One placeholder, compiled: a function of the request and the random source."""
     if name == "uuid":
-        return _uuid4(rng)
+        return lambda _request, rng: _uuid4(rng)
     if name == "ulid":
-        return _ulid(rng)
-    if name == "hex":
-        return "".join(rng.choice("0123456789abcdef") for _ in range(int(arg or 32)))
-    if name == "alnum":
-        alphabet = string.ascii_lowercase + string.digits
-        return "".join(rng.choice(alphabet) for _ in range(int(arg or 12)))
+        return lambda _request, rng: _ulid(rng)
+    if name in {"hex", "alnum"}:
+        alphabet = "0123456789abcdef" if name == "hex" else string.ascii_lowercase + string.digits
+        length = int(arg or (32 if name == "hex" else 12))
+        return lambda _request, rng: "".join(rng.choice(alphabet) for _ in range(length))
     if name == "now":
-        now = datetime.now(UTC)
-        return now.strftime(arg) if arg else now.isoformat().replace("+00:00", "Z")
+        if arg:
+            return lambda _request, _rng: datetime.now(UTC).strftime(arg)
+        return lambda _request, _rng: datetime.now(UTC).isoformat().replace("+00:00", "Z")
     if name in {"path", "query", "body", "headers"} and arg is not None:
-        found = _lookup(request.get(name), arg)
-        if found is _MISSING or found is None:
-            raise Unresolved(f"{name}.{arg}")
-        return found
+
+        def echo(request: Mapping[str, Any], _rng: random.Random) -> Any:
+            found = _lookup(request.get(name), arg)
+            if found is _MISSING or found is None:
+                raise Unresolved(f"{name}.{arg}")
+            return found
+
+        return echo
     raise ValueError(f"unknown placeholder {{{name}}}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(template: str) -> Getter:
+    """A template compiled once: literals and placeholders joined, or, for a template that
+    is exactly one placeholder, that placeholder's value with its JSON type."""
+    parts: list[str | Getter] = []
+    position = 0
+    for match in _PLACEHOLDER.finditer(template):
+        if match.start() > position:
+            parts.append(template[position : match.start()])
+        parts.append(_getter(match.group(1), match.group(2)))
+        position = match.end()
+    if position < len(template) or not parts:
+        parts.append(template[position:])
+    if len(parts) == 1 and callable(parts[0]):
+        return parts[0]
+    pieces = tuple(parts)
+
+    def joined(request: Mapping[str, Any], rng: random.Random) -> str:
+        return "".join([p if isinstance(p, str) else str(p(request, rng)) for p in pieces])
+
+    return joined
 
 
 def resolve_template(template: Any, request: Mapping[str, Any], rng: random.Random) -> Any:
     """Resolve one render template (a string, a list of alternatives, or a literal)."""
+    if isinstance(template, str):
+        return _compiled(template)(request, rng)
     if isinstance(template, list):
         for alternative in template:
             try:
@@ -108,30 +141,7 @@ def resolve_template(template: Any, request: Mapping[str, Any], rng: random.Rand
             except Unresolved:
                 continue
         raise Unresolved(str(template))
-    if not isinstance(template, str):
-        return copy_json(template)
-    parts = _compiled(template)
-    if len(parts) == 1 and isinstance(parts[0], tuple):  # one placeholder: keep its JSON type
-        return _value(parts[0][0], parts[0][1], request, rng)
-    return "".join(
-        part if isinstance(part, str) else str(_value(part[0], part[1], request, rng))
-        for part in parts
-    )
-
-
-@functools.lru_cache(maxsize=1024)
-def _compiled(template: str) -> tuple[str | tuple[str, str | None], ...]:
-    """A template split once into literals and (name, argument) placeholders."""
-    parts: list[str | tuple[str, str | None]] = []
-    position = 0
-    for match in _PLACEHOLDER.finditer(template):
-        if match.start() > position:
-            parts.append(template[position : match.start()])
-        parts.append((match.group(1), match.group(2)))
-        position = match.end()
-    if position < len(template) or not parts:
-        parts.append(template[position:])
-    return tuple(parts)
+    return copy_json(template)
 
 
 def set_path(data: Any, dotted: str, value: Any) -> None:
