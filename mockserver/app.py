@@ -505,7 +505,8 @@ class Dispatcher:
             match = lane.route.pattern.match(path)
             if match is not None:
                 route = lane.route
-                params = dict(zip(route.params, (unquote(v) for v in match.groups()), strict=True))
+                values = (unquote(v) if "%" in v else v for v in match.groups())
+                params = dict(zip(route.params, values, strict=True))
                 scope["path_params"] = params
                 scope["root_path"] = route.base
                 scope.setdefault("extensions", {})["connexion_routing"] = {

@@ -22,12 +22,14 @@ from types import ModuleType
 from typing import Any
 
 from contracts.catalog import Operation
+from contracts.errors import UsageError
+from contracts.requests import apply_credential
 from contracts.scenarios import Credential, Fixture, ResponseRef, Scenarios
 
 from .negotiate import Choice
 from .state import State
 
-__all__ = ["Behaviour", "MockRequest", "credential_of", "load_behaviour"]
+__all__ = ["Behaviour", "MockRequest", "load_behaviour", "presented_credentials"]
 
 
 @dataclass(frozen=True)
@@ -65,22 +67,20 @@ def _matches(expected: Mapping[str, Mapping[str, Any]], request: MockRequest) ->
     return True
 
 
-def credential_of(
-    request_headers: Mapping[str, str], scenarios: Scenarios, schemes: Mapping[str, Any]
-) -> Credential | None:
-    """The scenarios' credential the request presents, if any."""
+def presented_credentials(
+    scenarios: Scenarios, schemes: Mapping[str, Any]
+) -> list[tuple[str, str, Credential]]:
+    """Each scenarios credential as the request header (lower-case name, value) that
+    presents it, in the scenarios' order."""
+    out = []
     for cred in scenarios.credentials.values():
-        scheme = schemes.get(cred.scheme) or {}
-        if scheme.get("type") == "http" and scheme.get("scheme", "").lower() == "bearer":
-            if request_headers.get("authorization", "") == f"Bearer {cred.value}":
-                return cred
-        elif (
-            scheme.get("type") == "apiKey"
-            and scheme.get("in") == "header"
-            and request_headers.get(str(scheme.get("name", "")).lower()) == cred.value
-        ):
-            return cred
-    return None
+        try:
+            applied = apply_credential(schemes, cred.scheme, cred.value)
+        except UsageError:  # a scheme no request header carries
+            continue
+        if applied.location == "header":
+            out.append((applied.name.lower(), applied.value, cred))
+    return out
 
 
 def _choice(ref: ResponseRef, operation: Operation, rule: str) -> Choice:
@@ -107,6 +107,7 @@ class Behaviour:
         self._refuse: Callable[..., Choice | None] | None = getattr(module, "refuse", None)
         self._run: Callable[..., Choice | None] | None = getattr(module, "run", None)
         self._default: Callable[..., str | None] | None = getattr(module, "default_example", None)
+        self.presented = presented_credentials(scenarios, schemes) if scenarios else []
         self.all_scopes = frozenset(
             s for c in (scenarios.credentials.values() if scenarios else ()) for s in c.scopes
         )
@@ -115,8 +116,11 @@ class Behaviour:
         """Scopes of the presented credential; an unlisted (accepted) one has them all."""
         if self.scenarios is None:
             return self.all_scopes
-        cred = credential_of(request.headers, self.scenarios, self.schemes)
-        return frozenset(cred.scopes) if cred else self.all_scopes
+        headers = request.headers
+        for header, value, cred in self.presented:  # the scenarios credential presented
+            if headers.get(header) == value:
+                return frozenset(cred.scopes)
+        return self.all_scopes
 
     def fixture_state(self, request: MockRequest, state: State) -> tuple[str, Fixture | None]:
         wf = self.scenarios.workflows if self.scenarios else None

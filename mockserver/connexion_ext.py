@@ -8,6 +8,7 @@ forks Connexion: a Resolver subclass, `security_map` handler classes and a
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -29,6 +30,7 @@ from jsonschema import Draft4Validator, FormatChecker, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
 
+from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
 
 __all__ = [
@@ -125,16 +127,19 @@ def accepted_credentials(
     for requirement in security:
         if len(requirement) != 1:  # several schemes at once: Connexion's guard decides
             continue
-        scheme = schemes.get(next(iter(requirement)), {})
-        kind = scheme.get("type")
-        for value in values:
+        name = next(iter(requirement))
+        scheme = schemes.get(name, {})
+        bearer = scheme.get("type") == "http" and str(scheme.get("scheme")).lower() == "bearer"
+        if not bearer and not (scheme.get("type") == "apiKey" and scheme.get("in") == "header"):
+            continue  # the handlers of security_map_for read only these two
+        for value in values:  # Connexion's handlers accept any listed value, whatever its scheme
             if not value.strip() or value != value.lstrip() or not value.isprintable():
                 continue
-            if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-                accepted.add((b"authorization", f"Bearer {value}".encode("latin-1")))
-            elif kind == "apiKey" and scheme.get("in") == "header":
-                name = str(scheme.get("name", "")).lower().encode("latin-1")
-                accepted.add((name, value.encode("latin-1")))
+            applied = apply_credential(schemes, name, value)
+            with contextlib.suppress(UnicodeEncodeError):
+                accepted.add(
+                    (applied.name.lower().encode("latin-1"), applied.value.encode("latin-1"))
+                )
     return frozenset(accepted)
 
 
