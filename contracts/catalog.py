@@ -11,7 +11,7 @@ import os
 import pickle
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -40,6 +40,7 @@ __all__ = [
     "load_contract",
     "load_contracts",
     "resolve_spec_argument",
+    "start_loading",
 ]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -434,21 +435,30 @@ def load_contract(
 def load_contracts(
     specs: Sequence[tuple[Path, Path | None]], *, in_child: bool = False
 ) -> list[Contract]:
-    """`load_contract(spec, scenarios=...)` for each `(spec, scenarios)` pair.
+    """`load_contract(spec, scenarios=...)` for each `(spec, scenarios)` pair; with
+    `in_child=True`, as `start_loading` does it."""
+    return start_loading(specs, in_child=in_child)()
 
-    `in_child=True` loads them in a forked child and receives the contracts pickled: the
+
+def start_loading(
+    specs: Sequence[tuple[Path, Path | None]], *, in_child: bool = True
+) -> Callable[[], list[Contract]]:
+    """Start loading contracts; the returned function waits for them.
+
+    `in_child=True` loads them in a forked child, which sends them back pickled: the
     validators and resolvers (openapi-spec-validator with pydantic, prance), and what
-    they allocate, then never enter this process. A long-running server saves their
-    memory for as long as it runs. Done only where forking is safe (this process has a
-    single thread); if the child fails in any way, the contracts load here instead, so
-    every error is raised as usual.
+    they allocate, never enter this process, and this process can meanwhile import
+    what it needs (the mock imports Connexion). A long-running server saves their memory
+    for as long as it runs. Done only where forking is safe (this process has a single
+    thread); if the child fails in any way, the contracts load here instead, so every
+    error is raised as usual.
     """
 
     def load_all() -> list[Contract]:
         return [load_contract(spec, scenarios=scenarios) for spec, scenarios in specs]
 
     if not in_child or not hasattr(os, "fork") or threading.active_count() > 1:
-        return load_all()
+        return load_all
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: load, send, exit without running the parent's cleanup
@@ -465,13 +475,17 @@ def load_contracts(
         finally:
             os._exit(status)
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as source:
-        data = source.read()
-    os.waitpid(pid, 0)
-    try:
-        kind, value = pickle.loads(data)
-    except Exception:  # the child died or sent what cannot be read: load here
-        return load_all()
-    if kind == "raised":
-        raise value
-    return list(value)
+
+    def received() -> list[Contract]:
+        with os.fdopen(read_end, "rb") as source:
+            data = source.read()
+        os.waitpid(pid, 0)
+        try:
+            kind, value = pickle.loads(data)
+        except Exception:  # the child died or sent what cannot be read: load here
+            return load_all()
+        if kind == "raised":
+            raise value
+        return list(value)
+
+    return received

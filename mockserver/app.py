@@ -19,7 +19,6 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -31,7 +30,7 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
-from contracts.catalog import Contract, Operation, load_contracts
+from contracts.catalog import Contract, Operation
 from contracts.scenarios import Fixture
 
 from .behave import Behaviour, MockRequest
@@ -54,7 +53,7 @@ from .negotiate import Choice, choose_preferred, default_choice, parse_preferenc
 from .render import Skeleton, error_body, json_bytes, render_example, seeded_rng, set_path
 from .state import InMemoryState, JournalEntry, State
 
-__all__ = ["MockServer", "build_app"]
+__all__ = ["MockServer"]
 
 log = logging.getLogger("mockserver")
 
@@ -696,18 +695,3 @@ def _servable(contract: Contract) -> dict[str, Any]:
     spec = dict(contract.resolved)
     spec["servers"] = [{"url": "/"}]
     return spec
-
-
-def build_app(config: MockConfig) -> MockServer:
-    """Load every contract named by `config.apis` (all of specs/ if empty) and serve them."""
-    from contracts.catalog import default_specs_dir, find_specs, resolve_spec_argument
-
-    specs_dir = config.specs_dir or default_specs_dir()
-    paths = (
-        [resolve_spec_argument(a, specs_dir) for a in config.apis]
-        if config.apis
-        else find_specs(specs_dir)
-    )
-    jobs = [(Path(p), config.scenarios.get(Path(p).name.split(".")[0])) for p in paths]
-    contracts = load_contracts(jobs, in_child=True)
-    return MockServer(config, contracts)

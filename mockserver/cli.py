@@ -108,7 +108,7 @@ def create_app_from_env() -> Any:
     """Factory for `--reload`: the configuration travels in the environment."""
     import json
 
-    from .app import build_app
+    from .build import build_app
 
     raw = json.loads(os.environ["FLOWCONTRACT_MOCK_CONFIG"])
     args = build_parser().parse_args(["serve", *raw])
@@ -118,7 +118,7 @@ def create_app_from_env() -> Any:
 def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     import uvicorn
 
-    from .app import build_app
+    from .build import build_app
 
     config = config_from_args(args)
     if not _is_loopback(config.host):

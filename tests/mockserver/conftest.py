@@ -14,7 +14,8 @@ from contracts import Contract, requests
 from contracts.examples import schema_validator
 from contracts.requests import Request, wire
 from contracts.scenarios import Case
-from mockserver.app import MockServer, build_app
+from mockserver.app import MockServer
+from mockserver.build import build_app
 from mockserver.config import MockConfig
 from tests.conftest import SPECS
 from tests.implementations import serve
