@@ -7,6 +7,7 @@ Loading never touches the network: a remote `$ref` is refused before resolution.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pickle
 import re
@@ -48,10 +49,15 @@ _REMOTE_REF = re.compile(r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*:|//)")
 
 
 def default_specs_dir() -> Path:
-    """`./specs` when run from a checkout, else the specs shipped beside the package."""
+    """`./specs` when run from a checkout, else the specs installed with the package (the
+    data package `flowcontract_specs`)."""
     local = Path.cwd() / "specs"
     if local.is_dir():
         return local
+    spec = importlib.util.find_spec("flowcontract_specs")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        if Path(location).is_dir():
+            return Path(location)
     return Path(__file__).resolve().parent.parent / "specs"
 
 
