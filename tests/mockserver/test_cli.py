@@ -203,3 +203,19 @@ def test_reload_picks_up_a_changed_spec(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.communicate(timeout=15)
+
+
+def test_no_express_serves_everything_through_connexion() -> None:
+    from mockserver.cli import build_parser, config_from_args
+
+    assert config_from_args(build_parser().parse_args(["serve"])).express is True
+    config = config_from_args(build_parser().parse_args(["serve", "--no-express"]))
+    assert config.express is False
+    url = "/quiva/hub/workflows/c1/21312322/run"
+    with serve("--no-express") as (_, base, _):
+        ok = httpx.post(
+            base + url, json={"trigger": {}}, headers={"Authorization": "Bearer qv_test_token"}
+        )
+        refused = httpx.post(base + url, json={"trigger": {}})
+    assert ok.status_code == 200 and "trackingId" in ok.json()
+    assert refused.status_code == 401
