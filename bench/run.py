@@ -1006,6 +1006,31 @@ def bench_server(
     return result
 
 
+def _median(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    return ordered[(len(ordered) - 1) // 2] if ordered else None
+
+
+def median_of_rounds(rounds: list[ServerResult]) -> ServerResult:
+    """One server's rounds as one result: per point the round with the median req/s
+    (its latencies and CPU with it), and the median RSS and start-up time."""
+    first = rounds[0]
+    done = [r for r in rounds if r.available]
+    if not done:
+        return first
+    merged = ServerResult(name=first.name, label=first.label, available=True)
+    merged.startup_s = _median([r.startup_s for r in done if r.startup_s is not None])
+    merged.rss_mb = _median([r.rss_mb for r in done if r.rss_mb is not None])
+    merged.processes = max((r.processes or 0 for r in done), default=None) or None
+    for key in dict.fromkeys(k for r in done for k in r.points):
+        points = sorted((r.points[key] for r in done if key in r.points), key=lambda p: p.rps)
+        merged.points[key] = points[(len(points) - 1) // 2]
+    merged.notes = [n for r in rounds for n in r.notes]
+    if len(done) < len(rounds):
+        merged.notes.append(f"{len(rounds) - len(done)} of {len(rounds)} rounds unavailable")
+    return merged
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -1019,6 +1044,15 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
+def _rounds_text(rounds: int) -> str:
+    if rounds <= 1:
+        return "one round"
+    return (
+        f"{rounds} rounds (every server in turn, restarted each round); each figure is "
+        "the round with the median req/s"
+    )
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     env = report["environment"]
     servers: dict[str, ServerResult] = report["_servers"]
@@ -1030,7 +1064,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"- Prism: {env['prism']} on Node {env['node']}, launched as `node_modules/.bin/prism`",
         f"- request: `POST {QUIVA_RUN_PATH}` (quiva {QUIVA_EXAMPLE}, bearer token; "
         f"ours under `/quiva`), expect 200; mix: {env['mix']}",
-        f"- {env['duration_s']:g} s per point after {env['warmup_s']:g} s warm-up; "
+        f"- {env['duration_s']:g} s per point after {env['warmup_s']:g} s warm-up, "
+        f"{_rounds_text(env.get('rounds', 1))}; "
         f"{env['cpus']} CPUs, load average {env['loadavg']} at start; "
         "absolute numbers are noise here, the ratios are the point",
         "",
@@ -1145,6 +1180,7 @@ def _environment(
         "loadavg": " ".join(f"{x:.2f}" for x in os.getloadavg()),
         "duration_s": args.duration,
         "warmup_s": args.warmup,
+        "rounds": args.rounds,
         "concurrency": concurrencies,
         "mix": mix,
     }
@@ -1155,8 +1191,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="bench/run.py",
         description="Benchmark the flowcontract mock against Prism, Connexion's mock and Starlette.",
     )
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per point (10)")
-    parser.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds (3)")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per point (5)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds (2)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="run every server this many times, in turn; report the median round (3)",
+    )
     parser.add_argument(
         "--concurrency", default="1,16,64", help="comma-separated connection counts (1,16,64)"
     )
@@ -1189,6 +1231,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         args.concurrencies = [int(c) for c in args.concurrency.split(",") if c.strip()]
     except ValueError:
         parser.error("--concurrency takes comma-separated integers, e.g. 1,16,64")
+    if args.rounds < 1:
+        parser.error("--rounds needs a positive integer")
     if not args.concurrencies or min(args.concurrencies) < 1:
         parser.error("--concurrency needs at least one positive integer")
     return args
@@ -1250,25 +1294,30 @@ def main(argv: Sequence[str] | None = None) -> int:
                 prism = ensure_prism(log)
             except (Unavailable, OSError, subprocess.TimeoutExpired) as exc:
                 prism_reason = str(exc)
-        servers: dict[str, ServerResult] = {}
         mix_c = (
             TARGET_CONCURRENCY
             if TARGET_CONCURRENCY in args.concurrencies
             else max(args.concurrencies)
         )
-        for spec in server_specs(prism, prism_reason):
-            if spec.name not in wanted:
-                continue
-            servers[spec.name] = bench_server(
-                spec,
-                loadgen,
-                args.concurrencies,
-                args.duration,
-                args.warmup,
-                mix_c,
-                workdir,
-                log,
-            )
+        specs = [spec for spec in server_specs(prism, prism_reason) if spec.name in wanted]
+        rounds: dict[str, list[ServerResult]] = {spec.name: [] for spec in specs}
+        for number in range(1, args.rounds + 1):
+            if args.rounds > 1:
+                log(f"round {number} of {args.rounds}")
+            for spec in specs:  # in turn, so drifting load on the machine hits all alike
+                rounds[spec.name].append(
+                    bench_server(
+                        spec,
+                        loadgen,
+                        args.concurrencies,
+                        args.duration,
+                        args.warmup,
+                        mix_c,
+                        workdir,
+                        log,
+                    )
+                )
+        servers = {name: median_of_rounds(results) for name, results in rounds.items()}
         report = build_report(
             servers, _environment(loadgen, args, args.concurrencies), args.concurrencies, started
         )

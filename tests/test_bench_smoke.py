@@ -138,6 +138,24 @@ def test_ratios_and_targets() -> None:
     assert misses == ["RSS after load ≤ ½ Prism's (-v warn)", "p99 at c=16 ≤ 3x bare Starlette's"]
 
 
+def test_rounds_merge_to_the_median_round_of_each_point() -> None:
+    rounds = [
+        _server("ours", rps=4000, p99=9.0, rss=70, startup=1.4),
+        _server("ours", rps=6000, p99=5.0, rss=66, startup=1.0),
+        _server("ours", rps=5000, p99=6.0, rss=68, startup=1.1),
+        bench.ServerResult(name="ours", label="ours", available=False, reason="crashed"),
+    ]
+    merged = bench.median_of_rounds(rounds)
+    point = merged.points["c16"]
+    assert (point.rps, point.p99_ms) == (5000, 6.0)  # the median round, latency with it
+    assert (merged.rss_mb, merged.startup_s) == (68, 1.1)
+    assert merged.notes == ["1 of 4 rounds unavailable"]
+    assert not bench.median_of_rounds(rounds[3:]).available
+    assert bench.parse_args([]).rounds == 3
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--rounds", "0"])
+
+
 def test_ours_unavailable_is_reported_not_raised() -> None:
     servers = {
         "ours": bench.ServerResult(
@@ -157,6 +175,7 @@ def test_ours_unavailable_is_reported_not_raised() -> None:
         "loadavg": "0.1",
         "duration_s": 10.0,
         "warmup_s": 3.0,
+        "rounds": 3,
         "concurrency": [16],
         "mix": "-",
     }
@@ -164,6 +183,7 @@ def test_ours_unavailable_is_reported_not_raised() -> None:
     markdown = bench.render_markdown(report)
     assert "| ours | unavailable: not implemented |" in markdown
     assert "| starlette | c16 | 15,000 |" in markdown
+    assert "3 rounds (every server in turn" in markdown
     json.dumps({k: v for k, v in report.items() if not k.startswith("_")})
 
 
