@@ -39,7 +39,6 @@ __all__ = [
     "has_external_refs",
     "inline_local_refs",
     "load_contract",
-    "load_contracts",
     "resolve_spec_argument",
     "start_loading",
 ]
@@ -438,18 +437,11 @@ def load_contract(
     return contract
 
 
-def load_contracts(
-    specs: Sequence[tuple[Path, Path | None]], *, in_child: bool = False
-) -> list[Contract]:
-    """`load_contract(spec, scenarios=...)` for each `(spec, scenarios)` pair; with
-    `in_child=True`, as `start_loading` does it."""
-    return start_loading(specs, in_child=in_child)()
-
-
 def start_loading(
     specs: Sequence[tuple[Path, Path | None]], *, in_child: bool = True
 ) -> Callable[[], list[Contract]]:
-    """Start loading contracts; the returned function waits for them.
+    """Start loading contracts (`load_contract(spec, scenarios=...)` for each pair); the
+    returned function waits for them.
 
     `in_child=True` loads them in a forked child, which sends them back pickled: the
     validators and resolvers (openapi-spec-validator with pydantic, prance), and what

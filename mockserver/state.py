@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from contracts.scenarios import Fixture, Scenarios
 
-__all__ = ["InMemoryState", "Journal", "JournalEntry", "State", "header_block", "mask"]
+__all__ = ["InMemoryState", "Journal", "JournalEntry", "State", "header_block"]
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
 
@@ -30,12 +30,8 @@ _JOURNAL_BODY_LIMIT = 64 * 1024
 _METHODS: dict[str, str] = {}  # one string per method name, shared by every entry
 
 
-def mask(value: str) -> str:
+def _mask(value: bytes) -> bytes:
     """Only the last 4 characters of a secret survive (all of it hidden if it is short)."""
-    return "****" + value[-4:] if len(value) > 8 else "****"
-
-
-def _mask_bytes(value: bytes) -> bytes:
     return b"****" + value[-4:] if len(value) > 8 else b"****"
 
 
@@ -45,7 +41,7 @@ def header_block(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
     # ASGI header names arrive lower-cased.
     return b"\r\n".join(
         [
-            name + b": " + (_mask_bytes(value) if name in _SECRET_NAMES else value)
+            name + b": " + (_mask(value) if name in _SECRET_NAMES else value)
             for name, value in headers
         ]
     )

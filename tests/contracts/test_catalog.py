@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from contracts import RemoteRefError, ScenariosError, SpecError, load_contract
-from contracts.catalog import load_contracts, resolve_spec_argument
+from contracts.catalog import resolve_spec_argument, start_loading
 from contracts.errors import UsageError
 from tests.conftest import SPECS
 
@@ -123,9 +123,9 @@ def test_contracts_loaded_in_a_child_are_whole_and_never_load_the_validators() -
     script = """
 import json, sys
 from pathlib import Path
-from contracts.catalog import find_specs, load_contracts
+from contracts.catalog import find_specs, start_loading
 specs = [(p, None) for p in find_specs(Path(sys.argv[1]))]
-contracts = load_contracts(specs, in_child=True)
+contracts = start_loading(specs)()
 print(json.dumps({
     "imported": sorted(m for m in ("openapi_spec_validator", "pydantic", "prance") if m in sys.modules),
     "contracts": {c.api_id: [c.resolved, [k.name for k in c.scenarios.cases]] for c in contracts},
@@ -147,9 +147,9 @@ def test_a_spec_error_in_the_child_is_raised_in_the_parent(tmp_path: Path) -> No
     spec = tmp_path / "bad.yaml"
     spec.write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n  /x: {get: 3}\n")
     with pytest.raises(SpecError) as here:
-        load_contracts([(spec, None)])
-    script = "import sys; from pathlib import Path; from contracts.catalog import load_contracts\n"
-    script += "load_contracts([(Path(sys.argv[1]), None)], in_child=True)"
+        start_loading([(spec, None)], in_child=False)()
+    script = "import sys; from pathlib import Path; from contracts.catalog import start_loading\n"
+    script += "start_loading([(Path(sys.argv[1]), None)])()"
     run = subprocess.run([sys.executable, "-c", script, str(spec)], capture_output=True, text=True)
     assert run.returncode == 1
     assert run.stderr.strip().splitlines()[-1] == f"contracts.errors.SpecError: {here.value}"
