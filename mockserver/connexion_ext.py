@@ -2,8 +2,10 @@
 handlers that consult the scenarios, request validation with clear messages.
 
 Connexion does route → guard → validate; everything after that is ours. Nothing here
-forks Connexion: a Resolver subclass, `security_map` handler classes and a
-`validator_map` body validator.
+forks Connexion: a Resolver subclass, `security_map` handler classes, `validator_map`
+validators, and a request-validation middleware subclass whose per-operation objects can
+also validate a body already read whole (`check`, the express lane's entry), beside the
+credentials that pass the guard for sure (`accepted_credentials`).
 """
 
 from __future__ import annotations
