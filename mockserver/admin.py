@@ -23,14 +23,29 @@ def admin_app(server: MockServer) -> Starlette:
         return JSONResponse({"status": "ok", "apis": server.describe(), **server.state.stats()})
 
     async def requests(request: Request) -> JSONResponse:
-        api = request.query_params.get("api")
+        params = request.query_params
+        api = params.get("api")
         known = {c.api_id for c in server.contracts}
         if api is not None and api not in known:
             return JSONResponse(
                 {"error": f"unknown api {api!r}", "apis": sorted(known)}, status_code=404
             )
-        entries = [e.as_dict() for e in server.state.journal(api)]
-        return JSONResponse({"count": len(entries), "requests": entries})
+        numbers: dict[str, int] = {}
+        for name in ("since", "limit"):
+            raw = params.get(name)
+            if raw is None:
+                continue
+            if not raw.isdigit():
+                message = (
+                    f"{name} must be a whole number (a request's seq, or a count), not {raw!r}"
+                )
+                return JSONResponse({"error": message}, status_code=400)
+            numbers[name] = int(raw)
+        entries = server.state.journal(
+            api, since=numbers.get("since", 0), limit=numbers.get("limit")
+        )
+        listed = [e.as_dict() for e in entries]
+        return JSONResponse({"count": len(listed), "requests": listed})
 
     async def reset(_request: Request) -> JSONResponse:
         server.state.reset()

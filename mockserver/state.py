@@ -177,7 +177,9 @@ class State(Protocol):
 
     def record(self, entry: JournalEntry) -> JournalEntry: ...
 
-    def journal(self, api: str | None = None) -> list[JournalEntry]: ...
+    def journal(
+        self, api: str | None = None, *, since: int = 0, limit: int | None = None
+    ) -> list[JournalEntry]: ...
 
     def reset(self) -> None: ...
 
@@ -194,7 +196,8 @@ class Journal:
         self.size = max(size, 0)
         self.block = block
         self._recent: list[JournalEntry] = []
-        self._blocks: deque[tuple[int, bytes]] = deque()  # (entries, compressed rows)
+        # (entries, the last one's seq, compressed rows)
+        self._blocks: deque[tuple[int, int, bytes]] = deque()
         self._skip = 0  # entries of the oldest block already dropped from the ring
         self._count = 0
 
@@ -206,7 +209,8 @@ class Journal:
         self._count += 1
         if len(self._recent) >= self.block:
             rows = [e.row() for e in self._recent]
-            self._blocks.append((len(rows), zlib.compress(marshal.dumps(rows), 1)))
+            last = self._recent[-1].seq
+            self._blocks.append((len(rows), last, zlib.compress(marshal.dumps(rows), 1)))
             self._recent = []
         excess = self._count - self.size
         while excess > 0:  # drop the oldest entries, first from the oldest block
@@ -223,12 +227,17 @@ class Journal:
             excess -= dropped
             self._count -= dropped
 
-    def entries(self) -> list[JournalEntry]:
+    def entries(self, since: int = 0) -> list[JournalEntry]:
+        """The entries held, oldest first; with `since`, only those recorded after the entry
+        numbered `since` (blocks wholly before it are not decompressed)."""
         out: list[JournalEntry] = []
-        for i, (_, blob) in enumerate(self._blocks):
+        for i, (_, last, blob) in enumerate(self._blocks):
+            if last <= since:
+                continue
             rows = marshal.loads(zlib.decompress(blob))
-            out.extend(JournalEntry(*row) for row in (rows[self._skip :] if i == 0 else rows))
-        out.extend(self._recent)
+            entries = (JournalEntry(*row) for row in (rows[self._skip :] if i == 0 else rows))
+            out.extend(e for e in entries if e.seq > since)
+        out.extend(e for e in self._recent if e.seq > since)
         return out
 
     def clear(self) -> None:
@@ -257,10 +266,14 @@ class InMemoryState:
             self._journal.append(entry)
         return entry
 
-    def journal(self, api: str | None = None) -> list[JournalEntry]:
+    def journal(
+        self, api: str | None = None, *, since: int = 0, limit: int | None = None
+    ) -> list[JournalEntry]:
+        """Oldest first: of `api` only, recorded after entry `since`, the last `limit`."""
         with self._lock:
-            entries = self._journal.entries()
-        return [e for e in entries if api is None or e.api == api]
+            entries = self._journal.entries(since)
+        kept = [e for e in entries if api is None or e.api == api]
+        return kept if limit is None else kept[max(len(kept) - limit, 0) :]
 
     def reset(self) -> None:
         with self._lock:

@@ -147,3 +147,23 @@ def test_journal_ring_keeps_the_last_entries_in_order(
             n += 1
         assert len(journal) == len(kept)
         assert journal.entries() == kept  # compressed and read back field for field
+        for since in {0, n // 2, n - 1, n}:
+            assert journal.entries(since) == [e for e in kept if e.seq > since]
+
+
+def test_journal_since_and_limit(fresh: httpx.Client) -> None:
+    for _ in range(3):
+        fresh.request(**RUN)
+    fresh.post("/wiv/workflows/w1/run", json={"payload": {}}, headers={"X-API-KEY": "k"})
+    everything = fresh.get("/__mock/requests").json()["requests"]
+    seqs = [e["seq"] for e in everything]
+    assert len(seqs) == 4
+    after = fresh.get("/__mock/requests", params={"since": seqs[1]}).json()
+    assert [e["seq"] for e in after["requests"]] == seqs[2:] and after["count"] == 2
+    last = fresh.get("/__mock/requests", params={"limit": 1, "api": "quiva"}).json()
+    assert [e["seq"] for e in last["requests"]] == [seqs[2]]
+    assert fresh.get("/__mock/requests", params={"limit": 0}).json()["requests"] == []
+    assert fresh.get("/__mock/requests", params={"since": seqs[-1]}).json()["count"] == 0
+    for bad in ({"since": "-1"}, {"limit": "ten"}):
+        refused = fresh.get("/__mock/requests", params=bad)
+        assert refused.status_code == 400 and "whole number" in refused.json()["error"]
