@@ -2,12 +2,18 @@
 
 Request path, outermost first:
 
-    MockServer ── lifespan, /__mock admin, body-size limit, CORS, journal
-      └── ConnexionMiddleware (Connexion's stages: exceptions → Swagger UI → route →
-          security → request validation), errors rendered in the API's own shape
-            └── MockHandler: behave → select → render (our stages, plain functions)
+    MockServer ── lifespan, /__mock admin, CORS
+      └── MockServer._api: header and body limits, the body read once, the journal
+            └── Dispatcher: one precompiled pattern per operation
+                  ├── express lane (a scenarios credential): the operation's Connexion
+                  │   validators called directly ─► MockHandler.answer
+                  ├── otherwise: Connexion's SecurityOperation → request validation
+                  │   ─► MockHandler (the same answer)
+                  └── no operation: Connexion's whole middleware stack (Swagger UI, 404)
 
-This module is the only one that touches ASGI or Connexion objects.
+MockHandler.answer is behave → select → render (our stages, plain functions); Connexion's
+problems and the mock's own failures are rendered in the API's own error shape by
+`problem_reply`. Connexion's extension points are in `connexion_ext`.
 """
 
 from __future__ import annotations
