@@ -7,6 +7,9 @@ These are misuse, not findings. A defect of the API under test is a finding
     ├── SpecError                a spec cannot be read, parsed, resolved or validated
     │   └── RemoteRefError       a spec refers to a remote document (never fetched)
     ├── ScenariosError           a scenarios file is unreadable or names what the spec lacks
+    ├── InputRefusedError        a file refused before it is read whole: too large, not a
+    │                            regular file, aliases that expand without bound (exit 2
+    │                            everywhere, lint included: it is not a defect to report)
     └── UsageError               a command line or option that cannot work
 """
 
@@ -16,6 +19,7 @@ from pathlib import Path
 
 __all__ = [
     "FlowcontractError",
+    "InputRefusedError",
     "RemoteRefError",
     "ScenariosError",
     "SpecError",
@@ -64,6 +68,10 @@ class RemoteRefError(SpecError):
 
 class ScenariosError(FlowcontractError):
     code = "scenarios-invalid"
+
+
+class InputRefusedError(FlowcontractError):
+    code = "input-refused"
 
 
 class UsageError(FlowcontractError):

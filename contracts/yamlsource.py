@@ -1,33 +1,92 @@
 """Read YAML/JSON documents as JSON data, remembering where each value was written.
 
-OpenAPI is JSON data written in YAML: timestamps stay strings (YAML 1.1 would turn
-`2025-10-31` into a date no JSON schema accepts), and every node's line and column are
-kept so that lint and error messages can point into the file.
+OpenAPI is JSON data written in YAML 1.2 (OpenAPI 3.0.3 and later say so): plain
+scalars are read with the YAML 1.2 core schema, not PyYAML's YAML 1.1 rules, so `18:00`
+stays a string (1.1: the integer 1080), `on`/`no`/`y` stay strings (1.1: booleans),
+`2025-10-31` stays a string (1.1: a date no JSON schema accepts), `0o17` is 15 and `017`
+is 17. Every node's line and column are kept so that lint and error messages can point
+into the file.
+
+A document is bounded before it is built: its size (`MAX_DOCUMENT_BYTES`) and the size
+its aliases expand to (`MAX_EXPANDED_NODES`), so a "billion laughs" file is refused in
+one line instead of taking the machine's memory.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .errors import FlowcontractError
+from .errors import FlowcontractError, InputRefusedError
 
 __all__ = ["JsonPath", "Source", "load_source"]
 
 JsonPath = tuple[str | int, ...]
 
 
-_JSON_RESOLVERS = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""The largest file read as a document (GitHub's REST description is about 12 MB)."""
+
+MAX_EXPANDED_NODES = 2_000_000
+"""How many nodes a document's aliases may add when expanded (the nodes as written do
+not count): far above what anchors in real specs add, far below a YAML bomb."""
+
+_STR, _BOOL, _NULL = "tag:yaml.org,2002:str", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+# The YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution), ASCII only.
+_CORE_RESOLVERS: list[tuple[str, re.Pattern[str], str]] = [
+    (_NULL, re.compile(r"^(?:~|null|Null|NULL|)$"), "~nN"),
+    (_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
+    (_INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
+    (
+        _FLOAT,
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        "-+.0123456789",
+    ),
+]
+
+
+def _core_resolvers() -> dict[str | None, list[tuple[str, re.Pattern[str]]]]:
+    table: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    for tag, pattern, firsts in _CORE_RESOLVERS:
+        for first in firsts:
+            table.setdefault(first, []).append((tag, pattern))
+    table.setdefault(None, []).append((_NULL, _CORE_RESOLVERS[0][1]))  # the empty scalar
+    return table
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    if text.startswith("0x"):
+        return int(text[2:], 16)
+    return int(text, 10)
+
+
+def _construct_float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> float:
+    text = str(loader.construct_scalar(node)).lower()
+    if text.endswith(".inf"):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if text == ".nan":
+        return float("nan")
+    return float(text)
+
+
+def _construct_bool(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> bool:
+    return str(loader.construct_scalar(node)).lower() == "true"
 
 
 class _JsonLoader(yaml.SafeLoader):
-    """SafeLoader without YAML 1.1 timestamps: dates remain strings, as in JSON."""
+    """SafeLoader reading plain scalars with the YAML 1.2 core schema."""
 
 
 class _FastJsonLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -38,8 +97,11 @@ class _FastJsonLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: i
     """
 
 
-_JsonLoader.yaml_implicit_resolvers = _JSON_RESOLVERS
-_FastJsonLoader.yaml_implicit_resolvers = _JSON_RESOLVERS
+for _loader in (_JsonLoader, _FastJsonLoader):
+    _loader.yaml_implicit_resolvers = _core_resolvers()
+    _loader.add_constructor(_INT, _construct_int)
+    _loader.add_constructor(_FLOAT, _construct_float)
+    _loader.add_constructor(_BOOL, _construct_bool)
 
 
 @dataclass(frozen=True)
@@ -78,13 +140,57 @@ def _walk(node: yaml.Node, path: JsonPath, out: dict[JsonPath, tuple[int, int]])
             _walk(item, (*path, index), out)
 
 
+class _AliasBomb(Exception):
+    def __init__(self, cause: str, node: yaml.Node):
+        super().__init__(cause)
+        self.cause, self.node = cause, node
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a node graph whose aliases expand past `MAX_EXPANDED_NODES` extra nodes, or
+    that contains itself (a recursive alias), before anything walks it as a tree."""
+    sizes: dict[int, int] = {}
+    distinct = 0
+    # Iterative post-order over the graph: each node's expanded size is computed once.
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    active: set[int] = set()
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            active.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            if sizes[key] - distinct > MAX_EXPANDED_NODES:
+                raise _AliasBomb(f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes", node)
+            continue
+        if key in sizes:
+            continue
+        if key in active:
+            raise _AliasBomb("a recursive alias (a node that contains itself)", node)
+        active.add(key)
+        distinct += 1
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def _compose(text: str, loader_cls: type[Any], positions: bool) -> tuple[Any, yaml.Node | None]:
     loader = loader_cls(text)
     try:
-        if not positions:
-            return loader.get_single_data(), None
         node = loader.get_single_node()
-        return (loader.construct_document(node) if node is not None else None), node
+        if node is None:
+            return None, None
+        if "&" in text:  # anchors are the only way to make a graph out of a tree
+            _check_expansion(node)
+        return loader.construct_document(node), (node if positions else None)
     finally:
         loader.dispose()
 
@@ -102,6 +208,16 @@ def load_source(
     """
     path = Path(path)
     try:
+        if not path.is_file():  # a device, FIFO or directory is never read
+            if not path.exists():
+                raise error("file not found", file=path)
+            raise InputRefusedError("not a regular file", file=path)
+        size = path.stat().st_size
+        if size > MAX_DOCUMENT_BYTES:
+            raise InputRefusedError(
+                f"{size:,} bytes: larger than the {MAX_DOCUMENT_BYTES:,}-byte limit for a document",
+                file=path,
+            )
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise error("file not found", file=path) from None
@@ -116,6 +232,11 @@ def load_source(
             if _FastJsonLoader is _JsonLoader:
                 raise
             data, node = _compose(text, _JsonLoader, positions)
+    except _AliasBomb as exc:
+        mark = exc.node.start_mark
+        raise InputRefusedError(
+            f"refused: {exc.cause}", file=path, line=mark.line + 1, column=mark.column + 1
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         cause = exc.problem or exc.context or "invalid YAML"

@@ -334,3 +334,22 @@ def test_readme_documents_every_rule() -> None:
     readme = (SPECS.parent / "README.md").read_text()
     missing = [rule for rule in [*RULES, *DIFF_RULES] if f"`{rule}`" not in readme]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("schema", "example"),
+    [
+        ("{type: string, pattern: '^[0-9]{2}:[0-9]{2}$'}", "18:00"),
+        ("{type: string, enum: ['on', 'off']}", "on"),
+        ("{type: string, enum: ['yes', 'no']}", "no"),
+    ],
+    ids=["sexagesimal", "on", "no"],
+)
+def test_yaml_1_1_lookalikes_are_strings_not_false_alarms(
+    tmp_path: Path, schema: str, example: str
+) -> None:
+    """YAML 1.2 reads `18:00`, `on` and `no` as the strings they look like."""
+    text = BASE.replace("mode: {type: string, enum: [fast, slow]}", f"mode: {schema}").replace(
+        "example: {mode: fast}", f"example: {{mode: {example}}}"
+    )
+    assert lint_text(tmp_path, text) == []
