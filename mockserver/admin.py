@@ -35,7 +35,7 @@ def admin_app(server: MockServer) -> Starlette:
             raw = params.get(name)
             if raw is None:
                 continue
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):  # int() takes '²'
                 message = (
                     f"{name} must be a whole number (a request's seq, or a count), not {raw!r}"
                 )

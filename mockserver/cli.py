@@ -11,9 +11,9 @@ import ipaddress
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from contracts.errors import FlowcontractError, UsageError
 
@@ -22,15 +22,38 @@ from .config import MockConfig
 __all__ = ["main"]
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number (ASCII digits) no smaller than `minimum`."""
+
+    def parse(text: str) -> int:
+        digits = text[1:] if text[:1] in "+-" else text
+        if not (digits.isascii() and digits.isdigit()):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+        value = int(text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum of {minimum}")
+        return value
+
+    parse.__name__ = "count"  # argparse names the type in its message
+    return parse
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Usage errors in one line (`--help` still shows the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="mockserver", description="Mock servers from OpenAPI contracts."
+    parser = _OneLineParser(prog="mockserver", description="Mock servers from OpenAPI contracts.")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_OneLineParser
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     serve = sub.add_parser("serve", help="serve mock APIs (all of specs/ by default)")
     serve.add_argument("apis", nargs="*", metavar="API_ID_OR_SPEC_PATH")
     serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=4010)
+    serve.add_argument("--port", type=_count(0), default=4010)
     serve.add_argument(
         "--scenarios",
         action="append",
@@ -42,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--reload", action="store_true", help="restart when specs change")
     serve.add_argument("--cors", choices=["on", "off"], default="on")
     serve.add_argument("--no-admin", action="store_true", help="disable /__mock/")
-    serve.add_argument("--journal-size", type=int, default=10_000)
-    serve.add_argument("--max-body-size", type=int, default=1_048_576, metavar="BYTES")
+    serve.add_argument("--journal-size", type=_count(1), default=10_000)
+    serve.add_argument("--max-body-size", type=_count(1), default=1_048_576, metavar="BYTES")
     serve.add_argument(
         "--no-express",
         action="store_true",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import resource
 import shutil
 import subprocess
@@ -49,7 +50,7 @@ def test_plain_scalars_follow_the_yaml_1_2_core_schema(
 def _bomb(path: Path, levels: int = 9) -> Path:
     lines = ["a: &a [" + ",".join(['"lol"'] * 9) + "]"]
     names = "abcdefghijklmnop"
-    for prev, name in zip(names, names[1:levels], strict=False):
+    for prev, name in itertools.pairwise(names[:levels]):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

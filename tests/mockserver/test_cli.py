@@ -124,6 +124,27 @@ def test_own_scenarios_file_replaces_the_fixtures(tmp_path: Path) -> None:
             "mockserver: unknown API 'nope' (known: altostrat, example, pharen, quiva, wiv)",
         ),
         (["missing.yaml"], "mockserver: missing.yaml: file not found"),
+        (
+            ["--journal-size", "-5"],
+            "mockserver serve: argument --journal-size: -5 is below the minimum of 1",
+        ),
+        (
+            ["--max-body-size", "-1"],
+            "mockserver serve: argument --max-body-size: -1 is below the minimum of 1",
+        ),
+        (
+            ["--max-body-size", "²"],
+            "mockserver serve: argument --max-body-size: '²' is not a whole number",
+        ),
+        (["--port", "70000"], "mockserver: --port 70000 is not a TCP port"),
+    ],
+    ids=[
+        "unknown-api",
+        "missing-file",
+        "negative-journal",
+        "negative-body",
+        "unicode-digit",
+        "port",
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], expected: str) -> None:

@@ -164,6 +164,6 @@ def test_journal_since_and_limit(fresh: httpx.Client) -> None:
     assert [e["seq"] for e in last["requests"]] == [seqs[2]]
     assert fresh.get("/__mock/requests", params={"limit": 0}).json()["requests"] == []
     assert fresh.get("/__mock/requests", params={"since": seqs[-1]}).json()["count"] == 0
-    for bad in ({"since": "-1"}, {"limit": "ten"}):
+    for bad in ({"since": "-1"}, {"limit": "ten"}, {"since": "²"}, {"limit": "²"}, {"since": "①"}):
         refused = fresh.get("/__mock/requests", params=bad)
         assert refused.status_code == 400 and "whole number" in refused.json()["error"]
