@@ -35,6 +35,9 @@ from jsonschema_rs import Draft4Validator as Draft4Fast
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
 
+from .jsonbody import NotStrictJSON
+from .jsonbody import loads as strict_json
+
 __all__ = [
     "STREAMED",
     "CachedRequestValidationMiddleware",
@@ -216,7 +219,9 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         except (UnicodeDecodeError, LookupError):
             raise BadRequestProblem(detail=f"the body is not valid {self._encoding} text") from None
         try:
-            parsed = json.loads(text)
+            parsed = strict_json(text)
+        except NotStrictJSON as exc:
+            raise BadRequestProblem(detail=f"the body is not valid JSON: {exc}") from None
         except json.JSONDecodeError as exc:
             raise BadRequestProblem(detail=f"the body is not valid JSON: {exc}") from None
         except RecursionError:

@@ -7,7 +7,6 @@ Reset restores every API's fixtures from its scenarios and empties the journal.
 
 from __future__ import annotations
 
-import json
 import marshal
 import threading
 import time
@@ -19,6 +18,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from contracts.scenarios import Fixture, Scenarios
+
+from .jsonbody import NotStrictJSON
+from .jsonbody import loads as strict_json
 
 __all__ = ["InMemoryState", "Journal", "JournalEntry", "State", "header_block"]
 
@@ -58,7 +60,9 @@ def _decode(raw: bytes) -> Any:
     if len(raw) > 65_536:
         return f"<{len(raw)} bytes>"
     try:
-        return json.loads(raw)
+        return strict_json(raw)
+    except NotStrictJSON as exc:  # kept as it was sent, marked: it cannot be JSON again
+        return f"<not strict JSON: {exc}> {raw.decode('utf-8', 'replace')}"
     except (ValueError, RecursionError):
         return raw.decode("utf-8", "replace")
 

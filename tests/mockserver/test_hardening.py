@@ -240,3 +240,36 @@ def test_a_thousand_generated_requests_find_nothing(mock_process: str, api: str)
     report = verify(load_for_verify(api, options), options)
     assert report.phases[0].requests >= 1000
     assert report.findings == [], render_console(report)
+
+
+LENIENT_JSON = {
+    "nan": b'{"trigger": {"x": NaN}}',
+    "infinity": b'{"trigger": {"x": Infinity}}',
+    "out-of-range": b'{"trigger": {"x": 1e999999}}',
+    "lone-surrogate": b'{"trigger": {"x": "\\ud800"}}',
+    "4301-digits": b'{"trigger": {"x": ' + b"9" * 4301 + b"}}",
+}
+
+
+@pytest.mark.parametrize("body", LENIENT_JSON.values(), ids=LENIENT_JSON.keys())
+@pytest.mark.parametrize("express", [True, False], ids=["express", "connexion"])
+def test_json_only_python_accepts_is_refused_and_the_journal_stays_readable(
+    body: bytes, express: bool
+) -> None:
+    """RFC 8259 JSON only: a 400 in quiva's shape, and the journal still serializes."""
+    with running(MockConfig(apis=("quiva",), express=express)) as (base, _):
+        kwargs = good_request("quiva")
+        kwargs.pop("json", None)
+        kwargs["url"] = base + kwargs["url"]
+        kwargs["headers"] = {**kwargs["headers"], "Content-Type": "application/json"}
+        refused = httpx.request(**kwargs, content=body)
+        assert refused.status_code == 400, refused.text
+        assert set(refused.json()) == {"error"}
+        assert "not valid JSON" in refused.json()["error"]
+        journal = httpx.get(f"{base}/__mock/requests")
+        assert journal.status_code == 200
+        entry = journal.json()["requests"][-1]
+        assert entry["status"] == 400
+        assert entry["body"].startswith("<not strict JSON: ")
+        kwargs.pop("headers")
+        assert httpx.request(**good_request("quiva") | {"url": kwargs["url"]}).status_code == 200
