@@ -23,7 +23,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
@@ -39,6 +39,19 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from contracts.catalog import Contract, Operation
 from contracts.scenarios import Fixture
 
+from .asgi import (
+    UNPARSED,
+    ASGIApp,
+    Receive,
+    RequestNote,
+    Scope,
+    Send,
+    captured,
+    note_of,
+    read_body,
+    replay,
+    send_bytes,
+)
 from .behave import Behaviour, MockRequest
 from .config import MockConfig
 from .connexion_ext import (
@@ -63,31 +76,8 @@ __all__ = ["MockServer"]
 
 log = logging.getLogger("mockserver")
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
 JSON = "application/json"
 _RNG = random.Random()
-_UNPARSED = object()
-
-
-async def _send_bytes(
-    send: Send,
-    status: int,
-    body: bytes,
-    media_type: str,
-    headers: list[tuple[bytes, bytes]] | None = None,
-) -> None:
-    raw_headers = [(b"content-length", str(len(body)).encode())]
-    if media_type:
-        raw_headers.append((b"content-type", media_type.encode()))
-    await send(
-        {"type": "http.response.start", "status": status, "headers": raw_headers + (headers or [])}
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def _problem(status: int, code: str, title: str, detail: str) -> bytes:
@@ -169,49 +159,49 @@ class MockHandler:
         """The end of Connexion's chain: the request has been routed, guarded, validated."""
         if scope["type"] != "http":
             return
-        info: dict[str, Any] = scope.setdefault("flowcontract", {})
+        note = note_of(scope)
         routing = scope.get("extensions", {}).get("connexion_routing", {})
         mount = self.mounts.get(routing.get("api_base_path", ""))
         op_id = routing.get("operation_id")
         if mount is None or op_id is None:
             await self._unrouted(scope, send, mount)
             return
-        raw = await _read_body(receive)
+        raw = await read_body(receive)
         status, payload, media_type = self.answer(
-            mount, mount.runtimes[op_id], scope, raw, info.pop("body", _UNPARSED)
+            mount, mount.runtimes[op_id], scope, raw, note.body
         )
-        await _send_bytes(send, status, payload, media_type)
+        await send_bytes(send, status, payload, media_type)
 
     def answer(
         self, mount: ApiMount, runtime: OperationRuntime, scope: Scope, raw: bytes, parsed: Any
     ) -> tuple[int, bytes, str]:
         """Behave → select → render for a validated request: status, body, media type."""
-        info: dict[str, Any] = scope["flowcontract"]
-        info["api"] = mount.api_id
-        info["operation"] = runtime.operation.key
+        note = note_of(scope)
+        note.api = mount.api_id
+        note.operation = runtime.operation.key
         request = self._request(scope, mount, runtime, raw, parsed)
         try:
             choice = self.choose(mount, runtime, request)
         except MockError as exc:
-            info["rule"] = f"mock-error: {exc.code}"
+            note.rule = f"mock-error: {exc.code}"
             return exc.status, json_bytes(exc.problem()), PROBLEM_JSON
-        info["rule"], info["example"] = choice.rule, choice.example
+        note.rule, note.example = choice.rule, choice.example
         return self.render(mount, runtime, choice, request)
 
     async def _unrouted(self, scope: Scope, send: Send, mount: ApiMount | None) -> None:
-        scope["flowcontract"]["rule"] = "unrouted"
+        note_of(scope).rule = "unrouted"
         detail = f"no documented operation matches {scope['method']} {scope['path']}"
         if mount is None:
             known = ", ".join(sorted(f"/{m.api_id}" for m in self.mounts.values()))
             body = _problem(404, "no-route", "No documented operation", f"{detail}; APIs: {known}")
-            await _send_bytes(send, 404, body, PROBLEM_JSON)
+            await send_bytes(send, 404, body, PROBLEM_JSON)
             return
         # Under an API's mount, answer as that API would: its error shape.
-        scope["flowcontract"]["api"] = mount.api_id
+        note_of(scope).api = mount.api_id
         known = ", ".join(rt.operation.key for rt in mount.runtimes.values())
         _, template = mount.error_template(404, self.rng)
         body_value = error_body(template, 404, f"{detail}; operations: {known}", {"reason": 404})
-        await _send_bytes(send, 404, json_bytes(body_value), JSON)
+        await send_bytes(send, 404, json_bytes(body_value), JSON)
 
     def _request(
         self, scope: Scope, mount: ApiMount, runtime: OperationRuntime, raw: bytes, parsed: Any
@@ -220,8 +210,8 @@ class MockHandler:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         raw_query = scope.get("query_string", b"").decode("latin-1")
         query = dict(parse_qsl(raw_query, keep_blank_values=True)) if raw_query else {}
-        body: Any = parsed if parsed is not _UNPARSED else None
-        if raw and parsed is _UNPARSED:
+        body: Any = parsed if parsed is not UNPARSED else None
+        if raw and parsed is UNPARSED:
             try:
                 body = json.loads(raw)
             except (ValueError, RecursionError):
@@ -328,18 +318,6 @@ def _nodes(fixture: Fixture | None) -> list[str]:
     return [str(n) for n in nodes] if isinstance(nodes, list) and nodes else ["trigger", "output"]
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
 def _problem_message(mount: ApiMount, exc: ProblemException, op_key: str | None) -> str:
     detail = str(exc.detail or exc.title or "")
     if exc.status == 401:
@@ -361,24 +339,24 @@ def problem_reply(
 ) -> tuple[int, bytes, str, dict[str, str]]:
     """Connexion's problems (401, 400, 415, ...) in the API's own documented error shape;
     any other exception is a bug of the mock, answered as a mock problem and logged."""
-    info = scope.setdefault("flowcontract", {})
+    note = note_of(scope)
     routing = (scope.get("extensions") or {}).get("connexion_routing", {})
     # Connexion hands its error handlers a scope copied before routing annotated it; the
     # mount's root_path names the API just as well.
     mount = mounts.get(routing.get("api_base_path", scope.get("root_path", "")))
     if not isinstance(exc, ProblemException):
         log.exception("mock internal error", exc_info=exc)
-        info["rule"] = "mock-error: internal"
+        note.rule = "mock-error: internal"
         body = _problem(500, "mock-internal-error", "The mock failed", type(exc).__name__)
         return 500, body, PROBLEM_JSON, {}
     if mount is None:
-        info["rule"] = f"connexion: {exc.status}"
+        note.rule = f"connexion: {exc.status}"
         body = _problem(exc.status, "no-route", str(exc.title), str(exc.detail))
         return exc.status, body, PROBLEM_JSON, {}
-    info.update(api=mount.api_id, operation=routing.get("operation_id"))
+    note.api, note.operation = mount.api_id, routing.get("operation_id")
     status, template = mount.error_template(exc.status)
     message = _problem_message(mount, exc, routing.get("operation_id"))
-    info["rule"] = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
+    note.rule = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
     body = json_bytes(error_body(template, status, message, {"reason": exc.status}))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     return status, body, JSON, headers
@@ -528,7 +506,7 @@ class Dispatcher:
         """Answer the request; the status and body sent."""
         lane = self.match(scope)
         if lane is None:
-            return await _captured(self.full, scope, _replay(raw, receive), send)
+            return await captured(self.full, scope, replay(raw, receive), send)
         try:
             for name, value in scope["path_params"].items():
                 if ".." in value.split("/"):  # an encoded traversal (`..%2F`): refuse it
@@ -541,43 +519,16 @@ class Dispatcher:
                         lane.runtime,
                         scope,
                         raw,
-                        _UNPARSED if parsed is None else parsed,
+                        UNPARSED if parsed is None else parsed,
                     )
-                    await _send_bytes(send, status, body, media_type)
+                    await send_bytes(send, status, body, media_type)
                     return status, body
-            return await _captured(lane.guard, scope, _replay(raw, receive), send)
+            return await captured(lane.guard, scope, replay(raw, receive), send)
         except Exception as exc:
             status, body, media_type, headers = problem_reply(self.mounts, scope, exc)
             extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-            await _send_bytes(send, status, body, media_type, extra)
+            await send_bytes(send, status, body, media_type, extra)
             return status, body
-
-
-def _replay(raw: bytes, receive: Receive) -> Receive:
-    """A `receive` channel that delivers the body already read, then the client's own."""
-    pending = [{"type": "http.request", "body": raw, "more_body": False}]
-
-    async def replay() -> Message:
-        return pending.pop() if pending else await receive()
-
-    return replay
-
-
-async def _captured(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> tuple[int, bytes]:
-    """Run an ASGI app; the status and the body it sent."""
-    status = 0
-    chunks: list[bytes] = []
-
-    async def send_(message: Message) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-        await send(message)
-
-    await app(scope, receive, send_)
-    return status, b"".join(chunks)
 
 
 class MockServer:
@@ -664,8 +615,7 @@ class MockServer:
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Limits, then the dispatcher; every request journaled once, whatever its fate."""
         start = time.perf_counter()
-        info: dict[str, Any] = {}
-        scope["flowcontract"] = info
+        note = scope["flowcontract"] = RequestNote()
         raw, status, response = b"", 0, b""
         try:
             refusal = self.limits.headers(scope)
@@ -676,7 +626,7 @@ class MockServer:
             else:
                 status, response = await self.dispatch(scope, raw, receive, send)
         finally:
-            api = info.get("api")
+            api = note.api
             if api is None:
                 mount = mount_for(scope["path"], self.mounts)
                 api = mount.api_id if mount else None

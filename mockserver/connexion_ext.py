@@ -35,6 +35,8 @@ from jsonschema_rs import Draft4Validator as Draft4Fast
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
 
+from .asgi import RequestNote
+
 __all__ = [
     "STREAMED",
     "CachedRequestValidationMiddleware",
@@ -202,9 +204,9 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         parsed = self.parse_bytes(b"".join([chunk async for chunk in stream]))
-        info = scope.get("flowcontract")
-        if info is not None:
-            info["body"] = parsed  # parsed once: the mock's handler reuses it
+        note = scope.get("flowcontract")
+        if isinstance(note, RequestNote):
+            note.body = parsed  # parsed once: the mock's handler reuses it
         return parsed
 
     def parse_bytes(self, raw: bytes) -> Any:

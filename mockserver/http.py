@@ -6,11 +6,13 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .asgi import note_of
 from .errors import PROBLEM_JSON, problem
 from .render import error_body
 
 if TYPE_CHECKING:
-    from .app import ApiMount, ASGIApp, Message, Receive, Scope, Send
+    from .app import ApiMount
+    from .asgi import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["Limits", "cors", "mount_for"]
 
@@ -122,7 +124,7 @@ class Limits:
                 problem(status, code, "Request refused by the mock", message)
             ).encode()
             media_type = PROBLEM_JSON.encode()
-        scope.setdefault("flowcontract", {})["rule"] = f"limit: {message}"
+        note_of(scope).rule = f"limit: {message}"
         await send(
             {
                 "type": "http.response.start",

@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 from contracts.scenarios import Fixture, Scenarios
 
+from .asgi import RequestNote
+
 __all__ = ["InMemoryState", "Journal", "JournalEntry", "State", "header_block"]
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
@@ -95,7 +97,7 @@ class JournalEntry:
         started: float,
     ) -> JournalEntry:
         """The entry for an ASGI request; `started` is its `time.perf_counter()`."""
-        info = scope.get("flowcontract") or {}
+        note = scope.get("flowcontract") or RequestNote()
         method = scope["method"]
         return cls(
             time=time.time(),
@@ -107,9 +109,9 @@ class JournalEntry:
             raw_body=_kept(raw_body),
             status=status,
             raw_response=_kept(response),
-            operation=info.get("operation"),
-            rule=info.get("rule", "connexion"),
-            example=info.get("example"),
+            operation=note.operation,
+            rule=note.rule,
+            example=note.example,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             client=scope.get("client"),
         )
