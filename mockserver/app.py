@@ -20,23 +20,21 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
 from connexion.exceptions import BadRequestProblem, ProblemException
-from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
-from contracts.catalog import Contract, Operation
+from contracts.catalog import Contract
 from contracts.scenarios import Fixture
 
 from .asgi import (
@@ -65,85 +63,18 @@ from .connexion_ext import (
     security_map_for,
     validator_map,
 )
-from .errors import PROBLEM_JSON, MockError, problem
+from .errors import PROBLEM_JSON, MockError
 from .generate import Generator
 from .http import Limits, cors, mount_for
+from .mount import ApiMount, OperationRuntime
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
+from .refuse import JSON, error_handler, error_template, problem_bytes, problem_reply
 from .render import Skeleton, error_body, json_bytes, render_example, seeded_rng, set_path
 from .state import InMemoryState, JournalEntry, State
 
 __all__ = ["MockServer"]
 
 log = logging.getLogger("mockserver")
-
-JSON = "application/json"
-_RNG = random.Random()
-
-
-def _problem(status: int, code: str, title: str, detail: str) -> bytes:
-    return json_bytes(problem(status, code, title, detail))
-
-
-@dataclass
-class OperationRuntime:
-    """Everything about one operation that can be computed once, at start-up."""
-
-    operation: Operation
-    pairs: list[tuple[Any, str]]
-    templates: Mapping[str, Mapping[str, Any]]
-    examples: dict[str, Any] = field(default_factory=dict)
-    static: dict[tuple[int, str], bytes] = field(default_factory=dict)
-    skeletons: dict[str, Skeleton | None] = field(default_factory=dict)
-    choices: dict[tuple[str | None, str], Choice] = field(default_factory=dict)
-
-    @classmethod
-    def build(cls, op: Operation, contract: Contract) -> OperationRuntime:
-        sc = contract.scenarios
-        request_examples = op.request_examples
-        pairs = [
-            (request_examples[req].value, resp)
-            for req, resp in (sc.pairs.items() if sc else ())
-            if req in request_examples
-        ]
-        runtime = cls(operation=op, pairs=pairs, templates=dict(sc.render) if sc else {})
-        for response in op.responses.values():
-            for _, example in response.examples:
-                runtime.examples.setdefault(example.name, example.value)
-        return runtime
-
-    def choice(self, example: str | None, rule: str) -> Choice:
-        """The success response answered with `example` (computed once per example)."""
-        key = (example, rule)
-        found = self.choices.get(key)
-        if found is None:
-            found = self.choices[key] = default_choice(self.operation, example, rule=rule)
-        return found
-
-    def paired_example(self, body: Any) -> str | None:
-        for value, response_example in self.pairs:
-            if body == value:
-                return response_example
-        return None
-
-
-@dataclass
-class ApiMount:
-    api_id: str
-    contract: Contract
-    behaviour: Behaviour
-    runtimes: dict[str, OperationRuntime]
-
-    def error_template(self, status: int, rng: random.Random | None = None) -> tuple[int, Any]:
-        """The documented status (or the API's 400) and a fresh example of its error shape."""
-        for candidate in (status, 400):
-            for rt in self.runtimes.values():
-                response = rt.operation.responses.get(str(candidate))
-                if response:
-                    for _, example in response.examples:
-                        templates = rt.templates.get(example.name)
-                        value = render_example(example.value, templates, {}, rng or _RNG)
-                        return candidate, value
-        return status, {"error": ""}
 
 
 class MockHandler:
@@ -193,13 +124,15 @@ class MockHandler:
         detail = f"no documented operation matches {scope['method']} {scope['path']}"
         if mount is None:
             known = ", ".join(sorted(f"/{m.api_id}" for m in self.mounts.values()))
-            body = _problem(404, "no-route", "No documented operation", f"{detail}; APIs: {known}")
+            body = problem_bytes(
+                404, "no-route", "No documented operation", f"{detail}; APIs: {known}"
+            )
             await send_bytes(send, 404, body, PROBLEM_JSON)
             return
         # Under an API's mount, answer as that API would: its error shape.
         note_of(scope).api = mount.api_id
         known = ", ".join(rt.operation.key for rt in mount.runtimes.values())
-        _, template = mount.error_template(404, self.rng)
+        _, template = error_template(mount, 404, self.rng)
         body_value = error_body(template, 404, f"{detail}; operations: {known}", {"reason": 404})
         await send_bytes(send, 404, json_bytes(body_value), JSON)
 
@@ -316,60 +249,6 @@ class MockHandler:
 def _nodes(fixture: Fixture | None) -> list[str]:
     nodes = fixture.attributes.get("nodes") if fixture else None
     return [str(n) for n in nodes] if isinstance(nodes, list) and nodes else ["trigger", "output"]
-
-
-def _problem_message(mount: ApiMount, exc: ProblemException, op_key: str | None) -> str:
-    detail = str(exc.detail or exc.title or "")
-    if exc.status == 401:
-        schemes = mount.contract.security_schemes
-        wanted = []
-        for name, scheme in schemes.items():
-            if scheme.get("type") == "http":
-                wanted.append(f"Authorization: {str(scheme.get('scheme', '')).title()} <token>")
-            elif scheme.get("type") == "apiKey":
-                wanted.append(f"{scheme.get('name', name)} header")
-        return f"missing or invalid credentials ({detail}); send {' or '.join(wanted)}"
-    if exc.status == 415:
-        return f"unsupported content type: {detail}"
-    return detail
-
-
-def problem_reply(
-    mounts: Mapping[str, ApiMount], scope: Scope, exc: Exception
-) -> tuple[int, bytes, str, dict[str, str]]:
-    """Connexion's problems (401, 400, 415, ...) in the API's own documented error shape;
-    any other exception is a bug of the mock, answered as a mock problem and logged."""
-    note = note_of(scope)
-    routing = (scope.get("extensions") or {}).get("connexion_routing", {})
-    # Connexion hands its error handlers a scope copied before routing annotated it; the
-    # mount's root_path names the API just as well.
-    mount = mounts.get(routing.get("api_base_path", scope.get("root_path", "")))
-    if not isinstance(exc, ProblemException):
-        log.exception("mock internal error", exc_info=exc)
-        note.rule = "mock-error: internal"
-        body = _problem(500, "mock-internal-error", "The mock failed", type(exc).__name__)
-        return 500, body, PROBLEM_JSON, {}
-    if mount is None:
-        note.rule = f"connexion: {exc.status}"
-        body = _problem(exc.status, "no-route", str(exc.title), str(exc.detail))
-        return exc.status, body, PROBLEM_JSON, {}
-    note.api, note.operation = mount.api_id, routing.get("operation_id")
-    status, template = mount.error_template(exc.status)
-    message = _problem_message(mount, exc, routing.get("operation_id"))
-    note.rule = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
-    body = json_bytes(error_body(template, status, message, {"reason": exc.status}))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-    return status, body, JSON, headers
-
-
-def _error_handler(mounts: Mapping[str, ApiMount]) -> Callable[..., Awaitable[ConnexionResponse]]:
-    async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        status, body, media_type, headers = problem_reply(mounts, request.scope, exc)
-        return ConnexionResponse(
-            status_code=status, body=body, mimetype=media_type, headers=headers
-        )
-
-    return handle
 
 
 @dataclass(frozen=True)
@@ -574,7 +453,7 @@ class MockServer:
                     security_map=security_map_for(contract.scenarios),
                     swagger_ui_options=None,
                 )
-        handler = _error_handler(self.mounts)
+        handler = error_handler(self.mounts)
         connexion.add_error_handler(ProblemException, handler)
         connexion.add_error_handler(Exception, handler)
         self.connexion = connexion

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING
 
 from .asgi import note_of
 from .errors import PROBLEM_JSON, problem
+from .refuse import error_template
 from .render import error_body
 
 if TYPE_CHECKING:
-    from .app import ApiMount
     from .asgi import ASGIApp, Message, Receive, Scope, Send
+    from .mount import ApiMount
 
 __all__ = ["Limits", "cors", "mount_for"]
 
@@ -115,7 +116,7 @@ class Limits:
     ) -> tuple[int, bytes]:
         mount = mount_for(scope["path"], self.mounts)
         if mount is not None:
-            _, template = mount.error_template(status)
+            _, template = error_template(mount, status)
             body = json.dumps(error_body(template, status, message, {"limit": limit})).encode()
             media_type = b"application/json"
         else:  # outside every API: a mock-level problem, like every other one
