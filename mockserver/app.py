@@ -20,14 +20,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import parse_qsl
 
-from connexion.exceptions import BadRequestProblem, ProblemException
+from connexion.exceptions import ProblemException
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.routing import RoutingMiddleware
@@ -44,31 +41,27 @@ from .asgi import (
     RequestNote,
     Scope,
     Send,
-    captured,
     note_of,
     read_body,
-    replay,
     send_bytes,
 )
 from .behave import Behaviour, MockRequest
 from .config import MockConfig
 from .connexion_ext import (
-    STREAMED,
     CachedRequestValidationMiddleware,
-    CachedRequestValidationOperation,
-    Credentials,
     PathResolver,
-    accepted_credentials,
     operation_key,
+    routed,
     security_map_for,
     validator_map,
 )
 from .errors import PROBLEM_JSON, MockError
 from .generate import Generator
 from .http import Limits, cors, mount_for
+from .lanes import Dispatcher
 from .mount import ApiMount, OperationRuntime
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
-from .refuse import JSON, error_handler, error_template, problem_bytes, problem_reply
+from .refuse import JSON, error_handler, error_template, problem_bytes
 from .render import Skeleton, error_body, json_bytes, render_example, seeded_rng, set_path
 from .state import InMemoryState, JournalEntry, State
 
@@ -91,9 +84,8 @@ class MockHandler:
         if scope["type"] != "http":
             return
         note = note_of(scope)
-        routing = scope.get("extensions", {}).get("connexion_routing", {})
-        mount = self.mounts.get(routing.get("api_base_path", ""))
-        op_id = routing.get("operation_id")
+        base, op_id = routed(scope)
+        mount = self.mounts.get(base or "")
         if mount is None or op_id is None:
             await self._unrouted(scope, send, mount)
             return
@@ -251,165 +243,6 @@ def _nodes(fixture: Fixture | None) -> list[str]:
     return [str(n) for n in nodes] if isinstance(nodes, list) and nodes else ["trigger", "output"]
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    pattern: re.Pattern[str]
-    params: tuple[str, ...]
-    base: str
-    operation_id: str
-
-
-def _path_pattern(template: str) -> tuple[re.Pattern[str], tuple[str, ...]]:
-    """`/a/{x}/b` → a regex with one segment group per parameter, and the names."""
-    parts = re.split(r"\{([^{}/]+)\}", template)  # literals at even, names at odd indexes
-    regex = "".join(re.escape(quote(p)) if i % 2 == 0 else "([^/?#]+)" for i, p in enumerate(parts))
-    return re.compile(f"^{regex}$"), tuple(parts[1::2])
-
-
-@dataclass(frozen=True)
-class Lane:
-    """One operation under one mount, with Connexion's per-operation objects."""
-
-    route: Route
-    mount: ApiMount
-    runtime: OperationRuntime
-    guard: ASGIApp  # Connexion's SecurityOperation → request validation → MockHandler
-    validation: CachedRequestValidationOperation
-    credentials: Credentials | None  # None: the operation needs none
-    guarded: frozenset[bytes]  # the header names those credentials travel in
-
-    def trusted(self, headers: list[tuple[bytes, bytes]]) -> bool:
-        """Whether the request presents a credential Connexion's guard accepts for sure."""
-        credentials = self.credentials
-        if credentials is None:
-            return True
-        seen: set[bytes] = set()
-        for name, value in headers:  # Connexion reads the first of each header
-            if name in self.guarded and name not in seen:
-                if (name, value) in credentials:
-                    return True
-                seen.add(name)
-        return False
-
-
-class Dispatcher:
-    """Every API request, its body already read whole, to its operation.
-
-    Routing is one precompiled pattern per operation, matched on the raw path. A request
-    whose credential is one the scenarios list (`Lane.trusted`) skips Connexion's guard
-    object and is validated by the operation's Connexion validators called directly, then
-    answered: the express lane. Every other request goes through Connexion's
-    `SecurityOperation` (guard → validation → `MockHandler`), which decides every refusal
-    of a credential; and what matches no operation (Swagger UI, unknown paths, wrong
-    methods) takes Connexion's whole middleware stack."""
-
-    def __init__(
-        self,
-        connexion: ConnexionMiddleware,
-        mounts: Mapping[str, ApiMount],
-        handler: MockHandler,
-        *,
-        express: bool = True,
-    ):
-        self.express = express
-        self.mounts = mounts
-        self.handler = handler
-        self.full = connexion
-        connexion.app, connexion.middleware_stack = connexion._build_middleware_stack()
-        stack = connexion.middleware_stack
-        security = next(m for m in stack if isinstance(m, SecurityMiddleware))
-        validation = next(m for m in stack if isinstance(m, CachedRequestValidationMiddleware))
-        routes: dict[str, list[Lane]] = {}  # by method, the longer mount first
-        for base in sorted(mounts, key=len, reverse=True):  # /quiva before the root mount
-            mount = mounts[base]
-            guards = {k: v for api in security.apis[base] for k, v in api.operations.items()}
-            checks = {k: v for api in validation.apis[base] for k, v in api.operations.items()}
-            for op_id, runtime in mount.runtimes.items():
-                op = runtime.operation
-                pattern, names = _path_pattern(base + op.path)
-                guard = guards[op_id]
-                credentials = accepted_credentials(
-                    guard.security, guard.security_schemes, mount.contract.scenarios
-                )
-                lane = Lane(
-                    route=Route(op.method.upper(), pattern, names, base, op_id),
-                    mount=mount,
-                    runtime=runtime,
-                    guard=guard,
-                    validation=checks[op_id],
-                    credentials=credentials,
-                    guarded=frozenset(name for name, _ in credentials or ()),
-                )
-                routes.setdefault(lane.route.method, []).append(lane)
-        # Candidates by method and first path segment (None: a template starting with a
-        # parameter, tried for every path), in the order above.
-        self.routes: dict[tuple[str, str | None], list[Lane]] = {}
-        for method, lanes in routes.items():
-            for lane in lanes:
-                first = (lane.route.base + lane.runtime.operation.path)[1:].split("/", 1)[0]
-                key = None if "{" in first else quote(first)
-                self.routes.setdefault((method, key), []).append(lane)
-        self.anywhere = {m: self.routes.get((m, None), []) for m in routes}
-
-    def match(self, scope: Scope) -> Lane | None:
-        # Match the path as sent, then decode each parameter on its own: an encoded `/`
-        # (`%2F`) belongs to its segment, as a real server reads it.
-        raw = scope.get("raw_path")
-        path = raw.decode("latin-1") if raw else quote(scope["path"])
-        method = scope["method"]
-        first = path[1:].split("/", 1)[0]
-        candidates: tuple[Lane, ...] = (
-            *self.routes.get((method, first), ()),
-            *self.anywhere.get(method, ()),
-        )
-        for lane in candidates:
-            match = lane.route.pattern.match(path)
-            if match is not None:
-                route = lane.route
-                values = (unquote(v) if "%" in v else v for v in match.groups())
-                params = dict(zip(route.params, values, strict=True))
-                scope["path_params"] = params
-                scope["root_path"] = route.base
-                scope.setdefault("extensions", {})["connexion_routing"] = {
-                    "api_base_path": route.base,
-                    "operation_id": route.operation_id,
-                }
-                scope["app"] = self.full
-                return lane
-        return None
-
-    async def __call__(
-        self, scope: Scope, raw: bytes, receive: Receive, send: Send
-    ) -> tuple[int, bytes]:
-        """Answer the request; the status and body sent."""
-        lane = self.match(scope)
-        if lane is None:
-            return await captured(self.full, scope, replay(raw, receive), send)
-        try:
-            for name, value in scope["path_params"].items():
-                if ".." in value.split("/"):  # an encoded traversal (`..%2F`): refuse it
-                    raise BadRequestProblem(detail=f"{name}: path traversal is not allowed")
-            if self.express and lane.trusted(scope["headers"]):
-                parsed = lane.validation.check(scope, raw)
-                if parsed is not STREAMED:
-                    status, body, media_type = self.handler.answer(
-                        lane.mount,
-                        lane.runtime,
-                        scope,
-                        raw,
-                        UNPARSED if parsed is None else parsed,
-                    )
-                    await send_bytes(send, status, body, media_type)
-                    return status, body
-            return await captured(lane.guard, scope, replay(raw, receive), send)
-        except Exception as exc:
-            status, body, media_type, headers = problem_reply(self.mounts, scope, exc)
-            extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-            await send_bytes(send, status, body, media_type, extra)
-            return status, body
-
-
 class MockServer:
     """The outermost ASGI app: admin API, body limit, CORS, journal, then the APIs."""
 
@@ -459,7 +292,9 @@ class MockServer:
         self.connexion = connexion
         from .admin import admin_app
 
-        self.dispatch = Dispatcher(connexion, self.mounts, mock_handler, express=config.express)
+        self.dispatch = Dispatcher(
+            connexion, self.mounts, mock_handler.answer, express=config.express
+        )
         self.limits = Limits(config.max_body_size, config.max_header_size, self.mounts)
         self.app: ASGIApp = cors(self._api) if config.cors else self._api
         self.admin = admin_app(self) if config.admin else None

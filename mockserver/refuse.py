@@ -14,6 +14,7 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 
 from .asgi import Scope, note_of
+from .connexion_ext import routed
 from .errors import PROBLEM_JSON, problem
 from .mount import ApiMount
 from .render import error_body, json_bytes, render_example
@@ -68,10 +69,10 @@ def problem_reply(
     """Connexion's problems (401, 400, 415, ...) in the API's own documented error shape;
     any other exception is a bug of the mock, answered as a mock problem and logged."""
     note = note_of(scope)
-    routing = (scope.get("extensions") or {}).get("connexion_routing", {})
+    base, op_id = routed(scope)
     # Connexion hands its error handlers a scope copied before routing annotated it; the
     # mount's root_path names the API just as well.
-    mount = mounts.get(routing.get("api_base_path", scope.get("root_path", "")))
+    mount = mounts.get(base if base is not None else scope.get("root_path", ""))
     if not isinstance(exc, ProblemException):
         log.exception("mock internal error", exc_info=exc)
         note.rule = "mock-error: internal"
@@ -81,9 +82,9 @@ def problem_reply(
         note.rule = f"connexion: {exc.status}"
         body = problem_bytes(exc.status, "no-route", str(exc.title), str(exc.detail))
         return exc.status, body, PROBLEM_JSON, {}
-    note.api, note.operation = mount.api_id, routing.get("operation_id")
+    note.api, note.operation = mount.api_id, op_id
     status, template = error_template(mount, exc.status)
-    message = _problem_message(mount, exc, routing.get("operation_id"))
+    message = _problem_message(mount, exc, op_id)
     note.rule = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
     body = json_bytes(error_body(template, status, message, {"reason": exc.status}))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
