@@ -84,6 +84,7 @@ class JournalEntry:
     example: str | None = None
     duration_ms: float = 0.0
     client: tuple[str, int] | None = None
+    lane: str | None = None  # `express` or `connexion`; None when refused before routing
     seq: int = 0
 
     @classmethod
@@ -114,6 +115,7 @@ class JournalEntry:
             example=note.example,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             client=scope.get("client"),
+            lane=note.lane,
         )
 
     def row(self) -> tuple[Any, ...]:
@@ -133,6 +135,7 @@ class JournalEntry:
             self.example,
             self.duration_ms,
             self.client,
+            self.lane,
             self.seq,
         )
 
@@ -169,6 +172,7 @@ class JournalEntry:
             "operation": self.operation,
             "rule": self.rule,
             "example": self.example,
+            "lane": self.lane,
             "duration_ms": self.duration_ms,
             "connection": self.connection,
         }
