@@ -32,7 +32,6 @@ from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
 from contracts.catalog import Contract
-from contracts.scenarios import Fixture
 
 from .asgi import (
     UNPARSED,
@@ -62,7 +61,15 @@ from .lanes import Dispatcher
 from .mount import ApiMount, OperationRuntime
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
 from .refuse import JSON, error_handler, error_template, problem_bytes
-from .render import Skeleton, error_body, json_bytes, render_example, seeded_rng, set_path
+from .render import (
+    Skeleton,
+    error_body,
+    event_stream,
+    json_bytes,
+    render_example,
+    seeded_rng,
+    set_path,
+)
 from .state import InMemoryState, JournalEntry, State
 
 __all__ = ["MockServer"]
@@ -215,32 +222,17 @@ class MockHandler:
     def _event_stream(
         self, mount: ApiMount, runtime: OperationRuntime, request: MockRequest
     ) -> bytes:
-        """Progress per workflow node, then the run: what pharen streams with `stream=true`."""
-        op = runtime.operation
-        success = default_choice(op)
-        run = render_example(
+        """The API's event stream (its behaviour's `stream` hook) around the operation's
+        success body; without the hook, one event carrying that body."""
+        success = default_choice(runtime.operation)
+        body = render_example(
             runtime.examples.get(success.example or "", {}),
             runtime.templates.get(success.example or ""),
             request.template_context,
             self.rng,
         )
-        if isinstance(run, dict) and "status" in run:
-            run["status"] = "completed"
-        _, fixture = mount.behaviour.fixture_state(request, self.state)
-        nodes = _nodes(fixture)
-        events = [
-            ("progress", {"node_id": node, "status": "completed", "index": i, "total": len(nodes)})
-            for i, node in enumerate(nodes, start=1)
-        ]
-        events.append(("run", run))
-        return "".join(
-            f"event: {name}\ndata: {json.dumps(data)}\n\n" for name, data in events
-        ).encode()
-
-
-def _nodes(fixture: Fixture | None) -> list[str]:
-    nodes = fixture.attributes.get("nodes") if fixture else None
-    return [str(n) for n in nodes] if isinstance(nodes, list) and nodes else ["trigger", "output"]
+        streamed = mount.behaviour.stream(request, self.state, body)
+        return streamed if streamed is not None else event_stream([(None, body)])
 
 
 class MockServer:

@@ -9,7 +9,9 @@ What data cannot say lives in a small module per API (`mockserver.behaviours.<id
 which may define three hooks:
   * `refuse(request)`: request-level rules checked before the workflow is looked up;
   * `run(request, fixture)`: rules of a runnable workflow (quiva's debounceOn);
-  * `default_example(request)`: the success example when no request example matches.
+  * `default_example(request)`: the success example when no request example matches;
+  * `stream(request, fixture, body)`: the `text/event-stream` answer, around the
+    operation's success body (pharen's progress events).
 """
 
 from __future__ import annotations
@@ -107,6 +109,7 @@ class Behaviour:
         self._refuse: Callable[..., Choice | None] | None = getattr(module, "refuse", None)
         self._run: Callable[..., Choice | None] | None = getattr(module, "run", None)
         self._default: Callable[..., str | None] | None = getattr(module, "default_example", None)
+        self._stream: Callable[..., bytes] | None = getattr(module, "stream", None)
         self.presented = presented_credentials(scenarios, schemes) if scenarios else []
         self.all_scopes = frozenset(
             s for c in (scenarios.credentials.values() if scenarios else ()) for s in c.scopes
@@ -160,3 +163,11 @@ class Behaviour:
 
     def default_example(self, request: MockRequest) -> str | None:
         return self._default(request) if self._default else None
+
+    def stream(self, request: MockRequest, state: State, body: Any) -> bytes | None:
+        """The event stream answering `request` (the module's `stream` hook, over the
+        request's fixture), or None when the API's module has none."""
+        if self._stream is None:
+            return None
+        _, fixture = self.fixture_state(request, state)
+        return self._stream(request, fixture, body)
