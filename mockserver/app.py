@@ -44,7 +44,7 @@ from .asgi import (
     read_body,
     send_bytes,
 )
-from .behave import Behaviour, MockRequest
+from .behave import ApiBehaviour, MockRequest
 from .config import MockConfig
 from .connexion_ext import (
     CachedRequestValidationMiddleware,
@@ -263,7 +263,9 @@ class MockServer:
             mount = ApiMount(
                 api_id=contract.api_id,
                 contract=contract,
-                behaviour=Behaviour(contract.api_id, contract.scenarios, contract.security_schemes),
+                behaviour=ApiBehaviour(
+                    contract.api_id, contract.scenarios, contract.security_schemes
+                ),
                 runtimes={
                     operation_key(op.method, op.path): OperationRuntime.build(op, contract)
                     for op in contract.operations

@@ -9,7 +9,7 @@ from typing import Any
 
 from contracts.catalog import Contract, Operation
 
-from .behave import Behaviour
+from .behave import ApiBehaviour
 from .negotiate import Choice, default_choice
 from .render import Skeleton
 
@@ -62,5 +62,5 @@ class OperationRuntime:
 class ApiMount:
     api_id: str
     contract: Contract
-    behaviour: Behaviour
+    behaviour: ApiBehaviour
     runtimes: dict[str, OperationRuntime]
