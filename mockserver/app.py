@@ -1,19 +1,20 @@
-"""The ASGI application: every contract mounted under `/<id>` on one server.
+"""The composition: every contract mounted under `/<id>` on one server (`MockServer`), and
+the mock's answer to a validated request (`MockHandler`). Each stage has its own module:
 
-Request path, outermost first:
+    MockServer ── lifespan, /__mock admin (admin), CORS (http.cors)
+      └── MockServer._api: header and body limits (http.Limits), the body read once,
+          │   every request journaled once (state), with its RequestNote (asgi)
+          └── lanes.Dispatcher: route.Router, one precompiled pattern per operation
+                ├── express lane (lanes.Lane.trusted: a scenarios credential): the
+                │   operation's Connexion validators called directly ─► MockHandler.answer
+                ├── connexion lane: Connexion's SecurityOperation → request validation
+                │   ─► MockHandler (the same answer)
+                └── no operation: Connexion's whole middleware stack (Swagger UI, 404)
 
-    MockServer ── lifespan, /__mock admin, CORS
-      └── MockServer._api: header and body limits, the body read once, the journal
-            └── Dispatcher: one precompiled pattern per operation
-                  ├── express lane (a scenarios credential): the operation's Connexion
-                  │   validators called directly ─► MockHandler.answer
-                  ├── otherwise: Connexion's SecurityOperation → request validation
-                  │   ─► MockHandler (the same answer)
-                  └── no operation: Connexion's whole middleware stack (Swagger UI, 404)
-
-MockHandler.answer is behave → select → render (our stages, plain functions); Connexion's
-problems and the mock's own failures are rendered in the API's own error shape by
-`problem_reply`. Connexion's extension points are in `connexion_ext`.
+MockHandler.answer is behave (scenarios data + the API's Behaviour module) → negotiate →
+render; a `text/event-stream` choice is the behaviour's `stream`. Connexion's problems and
+the mock's own failures are answered in the API's own error shape (refuse). Every use of
+Connexion's internals is in the adapter, `connexion_ext`.
 """
 
 from __future__ import annotations
