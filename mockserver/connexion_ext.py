@@ -1,6 +1,14 @@
 """Connexion, through its extension points: routing without operationIds, security
 handlers that consult the scenarios, request validation with clear messages.
 
+This module is the adapter: it is the only one that touches Connexion's private API
+(`ConnexionMiddleware._build_middleware_stack`, each middleware's `apis[base]` and their
+`operations`, `SecurityOperation.security`/`security_schemes`,
+`RequestValidationOperation._operation`/`_validator_map`, the `connexion_routing` scope
+extension). Each such read goes through `_internal`, which raises
+`ConnexionInternalsChanged` naming the attribute when a Connexion release renames it;
+`tests/mockserver/test_connexion_adapter.py` exercises every one of them.
+
 Connexion does route → guard → validate; everything after that is ours. Nothing here
 forks Connexion: a Resolver subclass, `security_map` handler classes, `validator_map`
 validators, and a request-validation middleware subclass whose per-operation objects can
@@ -13,19 +21,28 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem, OAuthResponseProblem
+from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
+from connexion.middleware.security import SecurityMiddleware
 from connexion.resolver import Resolution, Resolver
-from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
+from connexion.security import (
+    AbstractSecurityHandler,
+    ApiKeySecurityHandler,
+    BearerSecurityHandler,
+)
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
+from connexion.validators.abstract import AbstractRequestBodyValidator
 from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
@@ -35,22 +52,128 @@ from jsonschema_rs import Draft4Validator as Draft4Fast
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
 
+from .asgi import RequestNote
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
 
 __all__ = [
     "STREAMED",
     "CachedRequestValidationMiddleware",
+    "CachedRequestValidationOperation",
+    "ConnexionInternalsChanged",
     "Credentials",
+    "OperationObjects",
     "PathResolver",
     "accepted_credentials",
+    "build_stack",
+    "check_internals",
+    "mark_routed",
     "operation_key",
+    "operation_objects",
+    "routed",
     "security_map_for",
     "validator_map",
 ]
 
 
+connexion_version = version("connexion")
 STREAMED = object()  # CachedRequestValidationOperation.check: validate through `receive`
+
+
+class ConnexionInternalsChanged(RuntimeError):
+    """A private attribute of Connexion that the adapter relies on is gone."""
+
+
+def _internal(owner: Any, name: str) -> Any:
+    try:
+        return getattr(owner, name)
+    except AttributeError:
+        kind = owner if isinstance(owner, type) else type(owner)
+        raise ConnexionInternalsChanged(
+            f"connexion {connexion_version}: {kind.__module__}.{kind.__qualname__} has no "
+            f"attribute {name!r}, which mockserver.connexion_ext relies on"
+        ) from None
+
+
+# Connexion methods our subclasses override or call, by the class that defines them.
+_OVERRIDDEN: tuple[tuple[type, str], ...] = (
+    (AbstractSecurityHandler, "_generic_check"),
+    (AbstractSecurityHandler, "_resolve_func"),
+    (AbstractRequestBodyValidator, "_parse"),
+    (AbstractRequestBodyValidator, "_validate"),
+    (RequestValidationOperation, "extract_content_type"),
+    (RequestValidationOperation, "validate_mime_type"),
+    (ConnexionMiddleware, "_build_middleware_stack"),
+)
+
+
+def check_internals() -> None:
+    """Raise `ConnexionInternalsChanged` if a Connexion method the adapter overrides or
+    calls is gone (instance attributes are checked as they are read, by `_internal`)."""
+    for owner, name in _OVERRIDDEN:
+        _internal(owner, name)
+
+
+def build_stack(connexion: ConnexionMiddleware) -> list[Any]:
+    """Build Connexion's middleware stack now (it is otherwise built on the first
+    request, after `add_api`): the middleware instances, outermost first."""
+    connexion.app, connexion.middleware_stack = _internal(connexion, "_build_middleware_stack")()
+    return list(connexion.middleware_stack)
+
+
+@dataclass(frozen=True)
+class OperationObjects:
+    """Connexion's per-operation objects for one operation under one mount."""
+
+    guard: Any  # SecurityOperation: guard → request validation → the mock's handler
+    validation: CachedRequestValidationOperation
+    security: list[Mapping[str, Any]] | None  # the operation's security requirements
+    schemes: Mapping[str, Mapping[str, Any]]  # the document's security schemes
+
+
+def _operations(middleware: Any, base: str) -> dict[str, Any]:
+    apis = _internal(middleware, "apis")
+    if base not in apis:
+        raise ConnexionInternalsChanged(
+            f"connexion {connexion_version}: {type(middleware).__qualname__}.apis has no "
+            f"entry for the mount {base!r}"
+        )
+    return {k: v for api in apis[base] for k, v in _internal(api, "operations").items()}
+
+
+def operation_objects(stack: list[Any], base: str) -> dict[str, OperationObjects]:
+    """By operation key, the guard and validation objects Connexion built for the API
+    mounted at `base`, from the stack `build_stack` returned."""
+    security = next(m for m in stack if isinstance(m, SecurityMiddleware))
+    validation = next(m for m in stack if isinstance(m, CachedRequestValidationMiddleware))
+    guards = _operations(security, base)
+    checks = _operations(validation, base)
+    return {
+        key: OperationObjects(
+            guard=guard,
+            validation=checks[key],
+            security=_internal(guard, "security"),
+            schemes=_internal(guard, "security_schemes"),
+        )
+        for key, guard in guards.items()
+    }
+
+
+def mark_routed(scope: Any, base: str, operation_id: str, app: Any) -> None:
+    """Annotate a request routed by the mock as Connexion's RoutingMiddleware does, for
+    its security and validation operations and its error handlers downstream."""
+    scope["root_path"] = base
+    scope.setdefault("extensions", {})["connexion_routing"] = {
+        "api_base_path": base,
+        "operation_id": operation_id,
+    }
+    scope["app"] = app
+
+
+def routed(scope: Any) -> tuple[str | None, str | None]:
+    """The mount (base path) and operation key routing gave a request, if any."""
+    routing = (scope.get("extensions") or {}).get("connexion_routing") or {}
+    return routing.get("api_base_path"), routing.get("operation_id")
 
 
 def operation_key(method: str, path: str) -> str:
@@ -205,9 +328,9 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         parsed = self.parse_bytes(b"".join([chunk async for chunk in stream]))
-        info = scope.get("flowcontract")
-        if info is not None:
-            info["body"] = parsed  # parsed once: the mock's handler reuses it
+        note = scope.get("flowcontract")
+        if isinstance(note, RequestNote):
+            note.body = parsed  # parsed once: the mock's handler reuses it
         return parsed
 
     def parse_bytes(self, raw: bytes) -> Any:
@@ -309,9 +432,10 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        op = self._operation
-        uri_parser = op._uri_parser_class(op.parameters, op.body_definition())
-        self._parameters = self._validator_map["parameter"](
+        self._op = op = _internal(self, "_operation")
+        self._validators = _internal(self, "_validator_map")
+        uri_parser = _internal(op, "_uri_parser_class")(op.parameters, op.body_definition())
+        self._parameters = self._validators["parameter"](
             op.parameters,
             uri_parser=uri_parser,
             strict_validation=self.strict_validation,
@@ -331,10 +455,10 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
     def _body_validator(self, mime_type: str, encoding: str) -> Any:
         key = (mime_type, encoding)
         if key not in self._bodies:
-            op = self._operation
+            op = self._op
             schema = op.body_schema(mime_type)
             try:  # MediaTypeDict matches ranges (`*/*json`) in [] only, not in .get()
-                validator_cls = self._validator_map["body"][mime_type] if schema else None
+                validator_cls = self._validators["body"][mime_type] if schema else None
             except KeyError:
                 validator_cls = None
             self._bodies[key] = (

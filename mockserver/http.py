@@ -6,11 +6,14 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .asgi import note_of
 from .errors import PROBLEM_JSON, problem
+from .refuse import error_template
 from .render import error_body
 
 if TYPE_CHECKING:
-    from .app import ApiMount, ASGIApp, Message, Receive, Scope, Send
+    from .asgi import ASGIApp, Message, Receive, Scope, Send
+    from .mount import ApiMount
 
 __all__ = ["Limits", "cors", "mount_for"]
 
@@ -113,7 +116,7 @@ class Limits:
     ) -> tuple[int, bytes]:
         mount = mount_for(scope["path"], self.mounts)
         if mount is not None:
-            _, template = mount.error_template(status)
+            _, template = error_template(mount, status)
             body = json.dumps(error_body(template, status, message, {"limit": limit})).encode()
             media_type = b"application/json"
         else:  # outside every API: a mock-level problem, like every other one
@@ -122,7 +125,7 @@ class Limits:
                 problem(status, code, "Request refused by the mock", message)
             ).encode()
             media_type = PROBLEM_JSON.encode()
-        scope.setdefault("flowcontract", {})["rule"] = f"limit: {message}"
+        note_of(scope).rule = f"limit: {message}"
         await send(
             {
                 "type": "http.response.start",

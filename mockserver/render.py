@@ -19,7 +19,7 @@ import random
 import re
 import string
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "Skeleton",
     "Unresolved",
     "error_body",
+    "event_stream",
     "json_bytes",
     "render_example",
     "resolve_template",
@@ -142,6 +143,14 @@ def resolve_template(template: Any, request: Mapping[str, Any], rng: random.Rand
                 continue
         raise Unresolved(str(template))
     return copy_json(template)
+
+
+def event_stream(events: Iterable[tuple[str | None, Any]]) -> bytes:
+    """Server-sent events, each `(name, data)`: the name (if any), the data as JSON."""
+    return "".join(
+        (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n"
+        for name, data in events
+    ).encode()
 
 
 def set_path(data: Any, dotted: str, value: Any) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from contracts.scenarios import Fixture, Scenarios
 
+from .asgi import RequestNote
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
 
@@ -86,6 +87,7 @@ class JournalEntry:
     example: str | None = None
     duration_ms: float = 0.0
     client: tuple[str, int] | None = None
+    lane: str | None = None  # `express` or `connexion`; None when refused before routing
     seq: int = 0
 
     @classmethod
@@ -99,7 +101,7 @@ class JournalEntry:
         started: float,
     ) -> JournalEntry:
         """The entry for an ASGI request; `started` is its `time.perf_counter()`."""
-        info = scope.get("flowcontract") or {}
+        note = scope.get("flowcontract") or RequestNote()
         method = scope["method"]
         return cls(
             time=time.time(),
@@ -111,11 +113,12 @@ class JournalEntry:
             raw_body=_kept(raw_body),
             status=status,
             raw_response=_kept(response),
-            operation=info.get("operation"),
-            rule=info.get("rule", "connexion"),
-            example=info.get("example"),
+            operation=note.operation,
+            rule=note.rule,
+            example=note.example,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             client=scope.get("client"),
+            lane=note.lane,
         )
 
     def row(self) -> tuple[Any, ...]:
@@ -135,6 +138,7 @@ class JournalEntry:
             self.example,
             self.duration_ms,
             self.client,
+            self.lane,
             self.seq,
         )
 
@@ -171,6 +175,7 @@ class JournalEntry:
             "operation": self.operation,
             "rule": self.rule,
             "example": self.example,
+            "lane": self.lane,
             "duration_ms": self.duration_ms,
             "connection": self.connection,
         }
