@@ -41,6 +41,7 @@ from .asgi import (
     RequestNote,
     Scope,
     Send,
+    bodiless,
     note_of,
     read_body,
     send_bytes,
@@ -61,10 +62,9 @@ from .http import Limits, cors, mount_for
 from .lanes import Dispatcher
 from .mount import ApiMount, OperationRuntime
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
-from .refuse import JSON, error_handler, error_template, problem_bytes
+from .refuse import error_handler, problem_bytes, refusal
 from .render import (
     Skeleton,
-    error_body,
     event_stream,
     json_bytes,
     render_example,
@@ -132,9 +132,10 @@ class MockHandler:
         # Under an API's mount, answer as that API would: its error shape.
         note_of(scope).api = mount.api_id
         known = ", ".join(rt.operation.key for rt in mount.runtimes.values())
-        _, template = error_template(mount, 404, self.rng)
-        body_value = error_body(template, 404, f"{detail}; operations: {known}", {"reason": 404})
-        await send_bytes(send, 404, json_bytes(body_value), JSON)
+        status, body, media_type = refusal(
+            mount, 404, f"{detail}; operations: {known}", {"reason": 404}, code="no-route"
+        )
+        await send_bytes(send, status, body, media_type)
 
     def _request(
         self, scope: Scope, mount: ApiMount, runtime: OperationRuntime, raw: bytes, parsed: Any
@@ -333,12 +334,14 @@ class MockServer:
             if refusal is not None:
                 status, response = await self.limits.refuse(scope, send, *refusal)
             else:
-                status, response = await self.dispatch(scope, raw, receive, send)
+                status, response = await self.dispatch(scope, raw, receive, bodiless(send))
         finally:
             api = note.api
             if api is None:
                 mount = mount_for(scope["path"], self.mounts)
                 api = mount.api_id if mount else None
+            if status in (204, 304) or status < 200:
+                response = b""  # what `bodiless` let through
             self.state.record(JournalEntry.of(scope, api, raw, status, response, start))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

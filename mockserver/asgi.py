@@ -112,3 +112,33 @@ async def captured(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> 
 
     await app(scope, receive, send_)
     return status, b"".join(chunks)
+
+
+_BODILESS = frozenset({204, 304})
+_ENTITY_HEADERS = frozenset({b"content-length", b"content-type", b"transfer-encoding"})
+
+
+def bodiless(send: Send) -> Send:
+    """`send`, minus what HTTP forbids: no body (and no Content-Length or Content-Type)
+    on a 1xx, 204 or 304, whatever the stage that answered chose to send. A body there
+    would be read as the start of the next response on a kept-alive connection. (HEAD
+    is the server's job: uvicorn sends a HEAD answer's headers without its body.)"""
+    dropping = False
+
+    async def send_(message: Message) -> None:
+        nonlocal dropping
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            if status in _BODILESS or status < 200:
+                dropping = True
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", ())
+                    if k.lower() not in _ENTITY_HEADERS
+                ]
+                message = {**message, "headers": headers}
+        elif message["type"] == "http.response.body" and dropping:
+            message = {**message, "body": b""}
+        await send(message)
+
+    return send_

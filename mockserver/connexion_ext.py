@@ -45,7 +45,7 @@ from connexion.validators import VALIDATOR_MAP
 from connexion.validators.abstract import AbstractRequestBodyValidator
 from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
-from jsonschema import Draft4Validator, FormatChecker, ValidationError
+from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
 
@@ -53,6 +53,7 @@ from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
 
 from .asgi import RequestNote
+from .formats import REQUEST_FORMATS
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
 
@@ -306,7 +307,10 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         hit = self._fast.get(key)
         if hit is None or hit[0] is not self._schema:
             text = json.dumps(self._schema)
-            usable = not any(k in text for k in ('"nullable"', '"readOnly"', '"writeOnly"', '"x-'))
+            usable = not any(
+                k in text
+                for k in ('"nullable"', '"readOnly"', '"writeOnly"', '"x-', '"int32"', '"int64"')
+            )
             check = Draft4Fast(self._schema, validate_formats=True) if usable else None
             hit = (self._schema, check)
             self._fast[key] = hit
@@ -319,9 +323,7 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         if hit is None or hit[0] is not self._schema:
             from connexion.json_schema import Draft4RequestValidator
 
-            validator = Draft4RequestValidator(
-                self._schema, format_checker=Draft4Validator.FORMAT_CHECKER
-            )
+            validator = Draft4RequestValidator(self._schema, format_checker=REQUEST_FORMATS)
             hit = (self._schema, validator)
             self._compiled[key] = hit
         return hit[1]
@@ -380,7 +382,7 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return None
 
 
-_PARAMETER_FORMATS = FormatChecker()  # Draft 4's checker lacks `uuid`, which OpenAPI uses
+_PARAMETER_FORMATS = REQUEST_FORMATS
 _ANNOTATIONS = frozenset({"description", "example", "examples", "title", "deprecated"})
 
 

@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING
 
 from .asgi import note_of
 from .errors import PROBLEM_JSON, problem
-from .refuse import error_template
-from .render import error_body
+from .refuse import refusal
 
 if TYPE_CHECKING:
     from .asgi import ASGIApp, Message, Receive, Scope, Send
@@ -116,9 +115,8 @@ class Limits:
     ) -> tuple[int, bytes]:
         mount = mount_for(scope["path"], self.mounts)
         if mount is not None:
-            _, template = error_template(mount, status)
-            body = json.dumps(error_body(template, status, message, {"limit": limit})).encode()
-            media_type = b"application/json"
+            status, body, media = refusal(mount, status, message, {"limit": limit})
+            media_type = media.encode()
         else:  # outside every API: a mock-level problem, like every other one
             code = "request-too-large" if status == 413 else "headers-too-large"
             body = json.dumps(

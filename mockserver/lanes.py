@@ -38,9 +38,11 @@ from .connexion_ext import (
     mark_routed,
     operation_objects,
 )
+from .errors import PROBLEM_JSON
+from .http import mount_for
 from .mount import ApiMount, OperationRuntime
-from .refuse import problem_reply
-from .route import Route, Router, route_for
+from .refuse import problem_bytes, problem_reply, refusal
+from .route import Route, Router, route_for, server_prefix
 
 __all__ = ["Answer", "Dispatcher", "Lane"]
 
@@ -87,17 +89,21 @@ def build_lanes(connexion: ConnexionMiddleware, mounts: Mapping[str, ApiMount]) 
             credentials = accepted_credentials(
                 found.security, found.schemes, mount.contract.scenarios
             )
-            lanes.append(
-                Lane(
-                    route=route_for(op.method, base, op.path, op_id),
-                    mount=mount,
-                    runtime=runtime,
-                    guard=found.guard,
-                    validation=found.validation,
-                    credentials=credentials,
-                    guarded=frozenset(name for name, _ in credentials or ()),
+            # Served at the mount and under the path of the document's server URL.
+            for prefix in dict.fromkeys(
+                ("", server_prefix(mount.contract.resolved.get("servers")))
+            ):
+                lanes.append(
+                    Lane(
+                        route=route_for(op.method, base, prefix + op.path, op_id),
+                        mount=mount,
+                        runtime=runtime,
+                        guard=found.guard,
+                        validation=found.validation,
+                        credentials=credentials,
+                        guarded=frozenset(name for name, _ in credentials or ()),
+                    )
                 )
-            )
     return lanes
 
 
@@ -118,15 +124,17 @@ class Dispatcher:
         self.full = connexion
         self.router = Router((lane.route, lane) for lane in build_lanes(connexion, mounts))
 
-    def match(self, scope: Scope) -> Lane | None:
-        """The request's lane, its scope annotated as Connexion's routing would."""
+    def match(self, scope: Scope) -> Lane | tuple[str, ...] | None:
+        """The request's lane, its scope annotated as Connexion's routing would; the
+        methods the path allows when it is documented for other methods only."""
         found = self.router.match(scope)
         if found is None:
             return None
-        route, lane, params = found
-        scope["path_params"] = params
-        mark_routed(scope, route.base, route.operation_id, self.full)
-        return lane
+        if found.route is None or found.target is None:
+            return found.allowed
+        scope["path_params"] = found.params
+        mark_routed(scope, found.route.base, found.route.operation_id, self.full)
+        return found.target
 
     async def __call__(
         self, scope: Scope, raw: bytes, receive: Receive, send: Send
@@ -137,6 +145,8 @@ class Dispatcher:
         lane = self.match(scope)
         if lane is None:
             return await captured(self.full, scope, replay(raw, receive), send)
+        if isinstance(lane, tuple):
+            return await self._not_allowed(scope, send, lane)
         try:
             for name, value in scope["path_params"].items():
                 if ".." in value.split("/"):  # an encoded traversal (`..%2F`): refuse it
@@ -157,3 +167,22 @@ class Dispatcher:
             extra = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
             await send_bytes(send, status, body, media_type, extra)
             return status, body
+
+    async def _not_allowed(
+        self, scope: Scope, send: Send, allowed: tuple[str, ...]
+    ) -> tuple[int, bytes]:
+        """405 for a documented path with an undocumented method, with `Allow`, in the
+        API's error shape (problem+json outside every API)."""
+        detail = f"{scope['method']} is not documented for this path; allowed: {', '.join(allowed)}"
+        mount = mount_for(scope["path"], self.mounts)
+        note = note_of(scope)
+        note.rule = "unrouted: method not allowed"
+        headers = [(b"allow", ", ".join(allowed).encode())]
+        if mount is None:
+            body = problem_bytes(405, "method-not-allowed", "Method Not Allowed", detail)
+            await send_bytes(send, 405, body, PROBLEM_JSON, headers)
+            return 405, body
+        note.api = mount.api_id
+        status, body, media_type = refusal(mount, 405, detail, {"reason": 405})
+        await send_bytes(send, status, body, media_type, headers)
+        return status, body

@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 
+from contracts.catalog import MediaType, Response
+
 from .asgi import Scope, note_of
 from .connexion_ext import routed
 from .errors import PROBLEM_JSON, problem
+from .generate import Generator
 from .mount import ApiMount
-from .render import error_body, json_bytes, render_example
+from .render import MESSAGE_FIELDS, error_body, json_bytes, render_example
 
-__all__ = ["JSON", "error_handler", "error_template", "problem_bytes", "problem_reply"]
+__all__ = ["JSON", "error_handler", "error_template", "problem_bytes", "problem_reply", "refusal"]
 
 log = logging.getLogger("mockserver")
 
@@ -32,19 +36,95 @@ def problem_bytes(status: int, code: str, title: str, detail: str) -> bytes:
     return json_bytes(problem(status, code, title, detail))
 
 
+def _error_responses(mount: ApiMount, status: int, op_key: str | None) -> Iterator[Response]:
+    """The documented responses whose shape a refusal with `status` takes, best first:
+    the operation's own for that status, its `4XX` range, its `default`; then the same of
+    the API's other operations; then any 4xx the API documents (400 first)."""
+    runtimes = list(mount.runtimes.values())
+    if op_key is not None and op_key in mount.runtimes:
+        runtimes.insert(0, mount.runtimes[op_key])
+    keys = (str(status), f"{str(status)[0]}XX", "default")
+    for rt in runtimes:
+        for key in keys:
+            response = rt.operation.responses.get(key)
+            if response is not None:
+                yield response
+    for rt in runtimes:
+        for key in sorted(rt.operation.responses, key=lambda k: (k != "400", k)):
+            if key[0] == "4":
+                yield rt.operation.responses[key]
+
+
+def _json_media(response: Response) -> MediaType | None:
+    for name, media in response.content.items():
+        if name == "application/json" or name.endswith("+json") or name == "*/*":
+            return media
+    return None
+
+
 def error_template(
-    mount: ApiMount, status: int, rng: random.Random | None = None
-) -> tuple[int, Any]:
-    """The documented status (or the API's 400) and a fresh example of its error shape."""
-    for candidate in (status, 400):
-        for rt in mount.runtimes.values():
-            response = rt.operation.responses.get(str(candidate))
-            if response:
-                for _, example in response.examples:
-                    templates = rt.templates.get(example.name)
-                    value = render_example(example.value, templates, {}, rng or _RNG)
-                    return candidate, value
-    return status, {"error": ""}
+    mount: ApiMount,
+    status: int,
+    rng: random.Random | None = None,
+    op_key: str | None = None,
+) -> tuple[int, Any, str]:
+    """The status, a fresh instance of the API's documented error shape and its media
+    type, for a refusal with `status`; `(status, None, problem+json)` when the API
+    documents no JSON error.
+
+    The instance is the documented example when there is one, else data generated from
+    the error's schema. A validation refusal (400) is answered 422 when that is what
+    the operation documents instead (as Prism does)."""
+    if status == 400 and op_key in mount.runtimes:
+        responses = mount.runtimes[op_key].operation.responses
+        if "400" not in responses and "422" in responses:
+            status = 422
+    for response in _error_responses(mount, status, op_key):
+        media = _json_media(response)
+        if media is None:
+            continue
+        media_type = "application/json" if media.media_type == "*/*" else media.media_type
+        for example in media.examples.values():
+            templates = mount.runtimes[op_key].templates if op_key in mount.runtimes else {}
+            value = render_example(example.value, templates.get(example.name), {}, rng or _RNG)
+            return status, value, media_type
+        if media.schema:
+            return status, _generated_error(dict(media.schema), rng), media_type
+    return status, None, PROBLEM_JSON
+
+
+def _generated_error(schema: dict[str, Any], rng: random.Random | None) -> Any:
+    """An instance of the error schema with its message field present, optional or not."""
+    value = Generator((rng or _RNG).randrange(2**32)).value(schema)
+    properties = schema.get("properties")
+    if isinstance(value, dict) and isinstance(properties, dict):
+        for name in MESSAGE_FIELDS:
+            prop = properties.get(name)
+            if (
+                isinstance(prop, dict)
+                and prop.get("type") in ("string", None)
+                and name not in value
+            ):
+                value[name] = ""
+                break
+    return value
+
+
+def refusal(
+    mount: ApiMount,
+    status: int,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+    *,
+    op_key: str | None = None,
+    code: str = "refused",
+) -> tuple[int, bytes, str]:
+    """A refusal in the API's documented error shape (problem+json when it has none):
+    status, body and media type."""
+    status, template, media_type = error_template(mount, status, op_key=op_key)
+    if template is None:
+        return status, problem_bytes(status, code, HTTPStatus(status).phrase, message), media_type
+    return status, json_bytes(error_body(template, status, message, details)), media_type
 
 
 def _problem_message(mount: ApiMount, exc: ProblemException, op_key: str | None) -> str:
@@ -83,12 +163,13 @@ def problem_reply(
         body = problem_bytes(exc.status, "no-route", str(exc.title), str(exc.detail))
         return exc.status, body, PROBLEM_JSON, {}
     note.api, note.operation = mount.api_id, op_id
-    status, template = error_template(mount, exc.status)
     message = _problem_message(mount, exc, op_id)
     note.rule = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
-    body = json_bytes(error_body(template, status, message, {"reason": exc.status}))
+    status, body, media_type = refusal(
+        mount, exc.status, message, {"reason": exc.status}, op_key=op_id, code="invalid-request"
+    )
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-    return status, body, JSON, headers
+    return status, body, media_type, headers
 
 
 def error_handler(mounts: Mapping[str, ApiMount]) -> Callable[..., Awaitable[ConnexionResponse]]:

@@ -248,12 +248,15 @@ class Skeleton:
         return b"".join(parts)
 
 
+MESSAGE_FIELDS = ("message", "error", "detail", "title", "description")
+"""Where an error keeps its human message, in order of preference."""
+
+
 def _message_path(example: Any, prefix: tuple[str, ...] = ()) -> tuple[str, ...] | None:
-    """Where an error example keeps its human message: `message`, else a string `error`."""
+    """Where an error example keeps its human message: the first string field named in
+    `MESSAGE_FIELDS`, at its top level or nested (pharen's `{"error": {"message"}}`)."""
     if isinstance(example, dict):
-        if isinstance(example.get("message"), str):
-            return (*prefix, "message")
-        for key in ("error", "detail"):
+        for key in MESSAGE_FIELDS:
             if isinstance(example.get(key), str):
                 return (*prefix, key)
         for key, sub in example.items():
@@ -275,7 +278,7 @@ def error_body(example: Any, status: int, message: str, details: Mapping[str, An
     parent: Any = out
     for part in path[:-1]:
         parent = parent[part]
-    if isinstance(parent, dict) and "details" in parent:
+    if isinstance(parent, dict) and isinstance(parent.get("details"), dict):
         parent["details"] = dict(details or {})
     return out
 
