@@ -49,6 +49,8 @@ def apply_credential(schemes: Mapping[str, Any], scheme_name: str, value: str) -
             encoded = base64.b64encode(value.encode()).decode()
             return AppliedCredential("header", "Authorization", f"Basic {encoded}")
         return AppliedCredential("header", "Authorization", f"Bearer {value}")
+    if kind in ("oauth2", "openIdConnect"):
+        return AppliedCredential("header", "Authorization", f"Bearer {value}")
     if kind == "apiKey":
         return AppliedCredential(str(scheme.get("in", "header")), str(scheme["name"]), value)
     raise UsageError(

@@ -102,4 +102,4 @@ def run(ctx: PhaseContext) -> PhaseResult:
         ctx.progress(f"examples: {op.key} {name} → {exchange.status}")
         return outcome
 
-    return run_jobs(PHASE, ctx, jobs, job)
+    return run_jobs(PHASE, ctx, jobs, job, lambda item: item[1])
