@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
+import time
 from pathlib import Path
 
 from ..errors import UsageError
@@ -163,16 +165,22 @@ def _write(path: Path, text: str) -> None:
         raise UsageError(f"cannot write report: {exc.strerror}", file=path) from None
 
 
+_REPORTING_TIME = 0.5  # seconds --deadline keeps for rendering and writing the reports
 INTERRUPTED = 130  # the shell's status for a run ended by Ctrl-C (128 + SIGINT)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the suite as the command line asks; 0 conforms, 1 findings (2 is raised as an
     error), 130 interrupted. The reports are written whichever way the run ends."""
+    started = time.monotonic()
     options = _options(args)
     from .suite import load_for_verify, verify  # Schemathesis: only when a run needs it
 
     contract = load_for_verify(args.api, options)
+    if options.deadline is not None:
+        # --deadline counts from the command's start, with time left to write the reports.
+        left = options.deadline - (time.monotonic() - started) - _REPORTING_TIME
+        options = dataclasses.replace(options, deadline=max(left, 0.1))
 
     def progress(line: str) -> None:
         print(f"  {line}", file=sys.stderr, flush=True)

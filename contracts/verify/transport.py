@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import io
+import re
 import shlex
 import socket
 import ssl
@@ -62,7 +63,8 @@ TRANSPORT_KINDS = (
     "response-too-large",
 )
 _CHUNK = 64 * 1024
-_EVENT_END = (b"\n\n", b"\r\n\r\n", b"\r\r")
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_EVENT_END = re.compile(rb"(?:\r\n|\r|\n)(?:\r\n|\r|\n)")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -229,19 +231,18 @@ class _Body:
         self._end = 0  # where the last complete block ends
 
     def feed(self, chunk: bytes) -> None:
+        # Blocks end at two line breaks in a row; only the new bytes (and the three before
+        # them, where a break may have started) are searched.
+        start = max(self._end, len(self.content) - 3)
         self.content += chunk
         if not self.stream:
             return
-        while True:
-            found = [
-                (at, mark) for mark in _EVENT_END if (at := self.content.find(mark, self._end)) >= 0
-            ]
-            if not found:
-                return
-            at, mark = min(found)
-            block = bytes(self.content[self._end : at]).replace(b"\r\n", b"\n")
-            self._end = at + len(mark)
-            lines = block.replace(b"\r", b"\n").split(b"\n")
+        for match in _EVENT_END.finditer(self.content, start):
+            if match.start() < self._end:
+                continue
+            block = bytes(self.content[self._end : match.start()])
+            self._end = match.end()
+            lines = _LINE_BREAK.split(block)
             if any(line == b"data" or line.startswith(b"data:") for line in lines):
                 self.events += 1
 
@@ -279,7 +280,12 @@ class BoundedAdapter(HTTPAdapter):
             except TransportError as exc:
                 exc.request = request
                 raise
-            except (requests.RequestException, OSError, http.client.HTTPException) as exc:
+            except (
+                requests.RequestException,
+                urllib3.exceptions.HTTPError,
+                OSError,
+                http.client.HTTPException,
+            ) as exc:
                 kind = "timeout" if watch.expired else transport_kind(exc)
                 raise TransportError(kind, self._message(kind, exc), request=request) from exc
         return response
@@ -299,6 +305,12 @@ class BoundedAdapter(HTTPAdapter):
         raw = response.raw
         body = _Body("text/event-stream" in str(response.headers.get("content-type", "")).lower())
         limit = self.bounds.max_response_bytes
+        announced = str(response.headers.get("content-length", "")).strip()
+        if announced.isdigit() and int(announced) > limit:
+            raise TransportError(
+                "response-too-large",
+                f"Content-Length: {announced} exceeds --max-response-bytes {limit}",
+            )
         cut_short = False
         while not cut_short:
             if watch.expired or watch.remaining() <= 0:
@@ -317,6 +329,9 @@ class BoundedAdapter(HTTPAdapter):
                 break
             body.feed(chunk)
             if len(body.content) > limit:
+                # Freed before raising: a kept exception (Schemathesis keeps its errors)
+                # would keep its traceback's frames, and this body with them.
+                body.content = bytearray()
                 raise TransportError(
                     "response-too-large",
                     f"the body exceeds --max-response-bytes {limit} "

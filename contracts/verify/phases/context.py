@@ -53,7 +53,8 @@ class LiveResults:
                     out.append(PhaseResult(name=name, skipped="not reached: the run stopped"))
                     continue
                 copied = copy.deepcopy(result)
-                if stopped and not copied.seconds and STOPPED not in copied.incomplete:
+                running = not (copied.seconds or copied.skipped)
+                if stopped and running and STOPPED not in copied.incomplete:
                     copied.incomplete.append(STOPPED)
                 out.append(copied)
         return out
@@ -67,7 +68,6 @@ class PhaseContext:
     seed: int
     progress: Callable[[str], None] = field(default=lambda _line: None)
     stop: threading.Event = field(default_factory=threading.Event)
-    ends_at: float | None = None  # time.monotonic() at --deadline
     live: LiveResults = field(default_factory=LiveResults)
 
 

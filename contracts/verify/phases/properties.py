@@ -10,7 +10,6 @@ events against a whole-stream schema) are dropped by the `filter_failure` hook i
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -106,8 +105,9 @@ def run(ctx: PhaseContext) -> PhaseResult:
     target = ctx.target
     checks: dict[str, Any] = {name: {"enabled": name in CHECKS} for name in _ALL_CHECKS}
     limits: dict[str, Any] = {}
-    if ctx.ends_at is not None:  # Schemathesis winds down on its own before --deadline
-        limits["max-time"] = max(1, math.floor(ctx.ends_at - time.monotonic()))
+    auth = schemathesis_auth(ctx.contract, target.scheme_values)
+    if auth:
+        limits["auth"] = {"openapi": auth}
     config = schemathesis_config(
         **limits,
         **{
@@ -115,7 +115,6 @@ def run(ctx: PhaseContext) -> PhaseResult:
             "suppress-health-check": ["all"],
             "base-url": target.base_url,
             "headers": dict(ctx.options.headers),
-            "auth": {"openapi": schemathesis_auth(ctx.contract, target.scheme_values)},
             "cache": {"enabled": False},
             "workers": max(1, ctx.options.workers),
             "continue-on-failure": True,
@@ -186,6 +185,7 @@ def _record(
     elif isinstance(event, events.NonFatalError):
         finding = _transport(event)
         if finding is not None:
+            result.requests += 1
             result.count("transport", None, failed=1)
             result.add(finding)
         else:
