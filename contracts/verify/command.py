@@ -172,13 +172,13 @@ INTERRUPTED = 130  # the shell's status for a run ended by Ctrl-C (128 + SIGINT)
 def run(args: argparse.Namespace) -> int:
     """Run the suite as the command line asks; 0 conforms, 1 findings (2 is raised as an
     error), 130 interrupted. The reports are written whichever way the run ends."""
-    started = time.monotonic()
+    started = time.monotonic() - _process_age()
     options = _options(args)
     from .suite import load_for_verify, verify  # Schemathesis: only when a run needs it
 
     contract = load_for_verify(args.api, options)
     if options.deadline is not None:
-        # --deadline counts from the command's start, with time left to write the reports.
+        # --deadline counts from the process's start, with time left to write the reports.
         left = options.deadline - (time.monotonic() - started) - _REPORTING_TIME
         options = dataclasses.replace(options, deadline=max(left, 0.1))
 
@@ -213,6 +213,17 @@ def run(args: argparse.Namespace) -> int:
     if status is None:
         raise UsageError(f"verify could not complete: {report.incomplete[0].splitlines()[0]}")
     return status
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux: /proc), so that --deadline counts the
+    interpreter's start-up too; 0 where that cannot be read."""
+    try:
+        fields = Path("/proc/self/stat").read_text().rpartition(")")[2].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime
+        return max(0.0, time.clock_gettime(time.CLOCK_BOOTTIME) - started)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0.0
 
 
 def _status(report: Report) -> int | None:

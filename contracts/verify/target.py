@@ -227,24 +227,30 @@ class Target:
                 )
         return ()
 
+    def lacks_credentials(self, operation: Operation) -> bool:
+        """Whether `operation` requires credentials and verify has none to present."""
+        secured = bool(operation.security) and all(operation.security)
+        return secured and not self.credentials_for(operation)
+
     def missing_credentials(self) -> list[str]:
-        """One warning per flag that secured operations need and the run lacks."""
+        """A warning for each set of flags that secured operations need and the run lacks
+        (once, rather than a 401 finding per request)."""
         schemes = self.contract.security_schemes
-        needed: dict[str, list[str]] = {}
+        needing: dict[str, list[str]] = {}
         for op in self.contract.operations:
-            if not op.security or any(not requirement for requirement in op.security):
-                continue  # no security, or anonymous access allowed
-            if self.credentials_for(op):
+            if not self.lacks_credentials(op):
                 continue
-            flags = sorted({credential_flag(schemes.get(s) or {}) for s in op.security[0]})
-            for flag in flags:
-                needed.setdefault(flag, []).append(op.key)
+            alternatives = dict.fromkeys(
+                " and ".join(sorted({credential_flag(schemes.get(s) or {}) for s in requirement}))
+                for requirement in op.security
+            )
+            needing.setdefault(" or ".join(alternatives), []).append(op.key)
         out = []
-        for flag, ops in needed.items():
+        for flags, ops in needing.items():
             more = f" and {len(ops) - 1} more" if len(ops) > 1 else ""
             out.append(
                 f"{len(ops)} secured operation{'s' if len(ops) > 1 else ''} ({ops[0]}{more}) "
-                f"will be sent without credentials: pass {flag}"
+                f"will be sent without credentials: pass {flags}"
             )
         return out
 

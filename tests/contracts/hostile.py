@@ -64,7 +64,8 @@ paths:
 
 _ITEM = re.compile(r"^/items/([1-9][0-9]{0,8})(/events)?$")
 
-Behaviour = Callable[[socket.socket, str, int], None]
+# (connection, request path, request number) -> True to stop listening afterwards
+Behaviour = Callable[[socket.socket, str, int], bool | None]
 
 
 def _answer(path: str) -> bytes:
@@ -90,6 +91,7 @@ def _hang(conn: socket.socket) -> None:
 
 def never_answers(conn: socket.socket, path: str, number: int) -> None:
     _hang(conn)
+    return None
 
 
 def answers_then_hangs(conn: socket.socket, path: str, number: int) -> None:
@@ -100,9 +102,7 @@ def answers_then_hangs(conn: socket.socket, path: str, number: int) -> None:
 
 
 def stalls_after_headers(conn: socket.socket, path: str, number: int) -> None:
-    conn.sendall(
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n"
-    )
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 9\r\n\r\n")
     _hang(conn)
 
 
@@ -146,7 +146,13 @@ def endless_events(conn: socket.socket, path: str, number: int) -> None:
     while True:
         tick += 1
         conn.sendall(f"event: tick\ndata: {tick}\n\n".encode())
-        time.sleep(0.01)
+        time.sleep(0.001)
+
+
+def gone_after_first_answer(conn: socket.socket, path: str, number: int) -> bool:
+    # Answers once, then stops listening: every later connection is refused.
+    conn.sendall(_answer(path))
+    return True
 
 
 def redirect_loop(conn: socket.socket, path: str, number: int) -> None:
@@ -178,6 +184,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "one-gigabyte-body": one_gigabyte,
     "endless-event": endless_event,
     "endless-events": endless_events,
+    "gone-after-first-answer": gone_after_first_answer,
     "redirect-loop": redirect_loop,
     "invalid-http": invalid_http,
     "reset-mid-body": reset_mid_body,
@@ -195,7 +202,11 @@ def _read_request(conn: socket.socket) -> str | None:
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     length = next(
-        (int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")),
+        (
+            int(line.split(":", 1)[1])
+            for line in lines
+            if line.lower().startswith("content-length:")
+        ),
         0,
     )
     while len(rest) < length:
@@ -228,7 +239,14 @@ def hostile(name: str) -> Iterator[str]:
                 return
             with lock:
                 number = next(counter)
-            behaviour(conn, path, number)
+            if behaviour(conn, path, number):
+                stop_listening()
+
+    def stop_listening() -> None:
+        closing.set()
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        listener.close()
 
     def accept() -> None:
         while not closing.is_set():
@@ -244,10 +262,7 @@ def hostile(name: str) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        closing.set()
-        with contextlib.suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
-        listener.close()
+        stop_listening()
         for conn in connections:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
