@@ -18,7 +18,7 @@ response-too-large); `transport_kind` names any exception `requests` raises.
 This module is the one place that touches Schemathesis's transport internals: the
 engine's session factory (`schemathesis.engine.context.make_session`, used by its unit
 phases and its probes) is wrapped while `bounded_schemathesis` is active.
-`tests/contracts/test_verify_hostile.py` fails loudly if that stops bounding its requests.
+`tests/contracts/test_verify_any_server.py` fails loudly if that stops bounding its requests.
 """
 
 from __future__ import annotations

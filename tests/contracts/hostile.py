@@ -130,6 +130,16 @@ def one_gigabyte(conn: socket.socket, path: str, number: int) -> None:
         conn.sendall(chunk)
 
 
+def one_gigabyte_announced(conn: socket.socket, path: str, number: int) -> None:
+    # The same, announced: refused on its Content-Length, before a byte of it is read.
+    conn.sendall(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n"
+    )
+    chunk = b"x" * 65536
+    for _ in range(1_000_000_000 // len(chunk)):
+        conn.sendall(chunk)
+
+
 def endless_event(conn: socket.socket, path: str, number: int) -> None:
     # One event that never ends: a `data:` line that goes on for ever.
     head = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: "
@@ -182,6 +192,7 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "stalls-after-headers": stalls_after_headers,
     "one-byte-per-second": one_byte_per_second,
     "one-gigabyte-body": one_gigabyte,
+    "one-gigabyte-announced": one_gigabyte_announced,
     "endless-event": endless_event,
     "endless-events": endless_events,
     "gone-after-first-answer": gone_after_first_answer,

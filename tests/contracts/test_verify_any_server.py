@@ -47,6 +47,7 @@ HOSTILE = {
     "stalls-after-headers": "timeout",
     "one-byte-per-second": "timeout",
     "one-gigabyte-body": "response-too-large",
+    "one-gigabyte-announced": "response-too-large",
     "endless-event": "response-too-large",
     "redirect-loop": "redirect-loop",
     "invalid-http": "invalid-http",
