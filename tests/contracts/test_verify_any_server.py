@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from contracts.catalog import load_contract
@@ -231,3 +232,37 @@ def test_wrong_credentials_are_findings_not_warnings(
     assert run.status == 1
     refused = {f["operation"] for f in run.report["findings"] if f["check"] == "example_response"}
     assert refused == {"GET /books"}, run.stdout
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "integer", "format": "int64", "minimum": 1},
+        {"type": "integer", "minimum": 10, "maximum": 20, "multipleOf": 7},
+        {"type": "integer", "exclusiveMinimum": 5},
+        {"type": "number", "maximum": 0.5},
+        {"type": "string", "format": "uuid"},
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "minLength": 12, "maxLength": 12},
+        {"type": "string", "pattern": "^[A-Z]{2}-[0-9]{4}$"},
+        {"type": "string", "enum": ["queued", "running"]},
+        {"type": "array", "items": {"type": "integer"}, "minItems": 2},
+        {"type": ["null", "boolean"]},
+        {
+            "type": "object",
+            "required": ["id", "tags"],
+            "properties": {
+                "id": {"type": "integer"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        {"allOf": [{"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}}]},
+    ],
+    ids=lambda schema: json.dumps(schema, sort_keys=True)[:60],
+)
+def test_a_value_made_up_from_a_schema_is_valid_against_it(schema: dict[str, Any]) -> None:
+    value = schema_value(schema)
+    jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(value)
+    assert value != "example" or schema.get("type") == "string"
