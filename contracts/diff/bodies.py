@@ -99,6 +99,35 @@ declare(
 )
 
 
+declare(
+    "bodies",
+    (
+        "request-media-type-schema-added",
+        "breaking",
+        "a request content type that had no schema now has one",
+        "Any body was accepted; the bodies old clients send may not match the new schema.",
+    ),
+    (
+        "request-media-type-schema-removed",
+        "info",
+        "a request content type no longer has a schema",
+        "Any body is accepted now, including what old clients send.",
+    ),
+    (
+        "response-media-type-schema-removed",
+        "breaking",
+        "a response content type no longer has a schema",
+        "The server may send any body; old clients parse it with the schema they were given.",
+    ),
+    (
+        "response-media-type-schema-added",
+        "info",
+        "a response content type that had no schema now has one",
+        "Old clients already had to accept any body.",
+    ),
+)
+
+
 def compare_content(
     out: ChangeList,
     old: Mapping[str, Any],
@@ -126,5 +155,21 @@ def compare_content(
             out.emit(added_rule, (*loc, mt), f"content type {mt} was added")
             continue
         before, after = old[old_by[key]] or {}, new[mt] or {}
-        if isinstance(before.get("schema"), Mapping) and isinstance(after.get("schema"), Mapping):
+        had, has = (
+            isinstance(before.get("schema"), Mapping),
+            isinstance(after.get("schema"), Mapping),
+        )
+        if had and has:
             compare_schemas(out, before["schema"], after["schema"], (*loc, mt, "schema"), direction)
+        elif has:
+            out.emit(
+                f"{direction}-media-type-schema-added",
+                (*loc, mt, "schema"),
+                f"content type {mt} now has a schema",
+            )
+        elif had:
+            out.emit(
+                f"{direction}-media-type-schema-removed",
+                (*loc, mt, "schema"),
+                f"content type {mt} no longer has a schema",
+            )

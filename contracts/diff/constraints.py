@@ -37,6 +37,7 @@ def compare_constraints(out: ChangeList, old: Schema, new: Schema, loc: Loc, d: 
     """Every value constraint of `old` against `new`, in direction `d`."""
     _format(out, old, new, loc, d)
     _enum(out, old, new, loc, d)
+    _extensible_enum(out, old, new, loc, d)
     _bounds(out, old, new, loc, d)
     _pattern(out, old, new, loc, d)
     _default(out, old, new, loc, d)
@@ -131,6 +132,57 @@ def _enum(out: ChangeList, old: Schema, new: Schema, loc: Loc, d: Direction) -> 
                 where,
                 f"the enum ({', '.join(map(shown, b))}) was removed: any value may be sent",
             )
+
+
+declare(
+    "constraints",
+    (
+        "request-extensible-enum-value-removed",
+        "breaking",
+        "a request x-extensible-enum value was removed",
+        "Old clients sending that value are refused.",
+    ),
+    (
+        "request-extensible-enum-value-added",
+        "info",
+        "a request x-extensible-enum value was added",
+        REQ_LOOSE,
+    ),
+    (
+        "response-extensible-enum-value-added",
+        "info",
+        "a response x-extensible-enum value was added",
+        "x-extensible-enum tells clients to expect values they do not know yet.",
+    ),
+    (
+        "response-extensible-enum-value-removed",
+        "info",
+        "a response x-extensible-enum value was removed",
+        RESP_TIGHT,
+    ),
+)
+
+
+def _extensible_enum(out: ChangeList, old: Schema, new: Schema, loc: Loc, d: Direction) -> None:
+    """`x-extensible-enum` (Zalando's guidelines): the values a server knows today. A
+    request value it no longer lists is refused, like an enum's."""
+    b, a = old.get("x-extensible-enum"), new.get("x-extensible-enum")
+    if b == a or not isinstance(b, list) or not isinstance(a, list):
+        return
+    where = (*loc, "x-extensible-enum")
+    old_keys, new_keys = {canonical(x) for x in b}, {canonical(x) for x in a}
+    for v in (v for v in b if canonical(v) not in new_keys):
+        out.emit(
+            f"{d}-extensible-enum-value-removed",
+            where,
+            f"x-extensible-enum value {shown(v)} was removed",
+        )
+    for v in (v for v in a if canonical(v) not in old_keys):
+        out.emit(
+            f"{d}-extensible-enum-value-added",
+            where,
+            f"x-extensible-enum value {shown(v)} was added",
+        )
 
 
 # Bounds: the keyword, whether it bounds from above, its kebab name for the rule ids.

@@ -6,12 +6,13 @@ import multiprocessing as mp
 import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..catalog import resolve
 from ..errors import SpecError
-from ..yamlsource import load_source
+from ..yamlsource import Source, load_source
 from .operations import compare_documents
 from .rules import Change, ChangeList
 
@@ -60,10 +61,52 @@ def _load(path: Path) -> Mapping[str, Any]:
     # Line numbers are only needed to report an error: load without them, and again with
     # them when there is an error to point at.
     try:
-        return resolve(
-            load_source(path, SpecError, positions=False), validate=False, read_only=True
-        )
+        return _resolve(load_source(path, SpecError, positions=False))
     except SpecError as exc:
         if exc.line is None and path.is_file():
-            resolve(load_source(path, SpecError), validate=False, read_only=True)
+            _resolve(load_source(path, SpecError))
         raise
+
+
+def _resolve(source: Source) -> dict[str, Any]:
+    if "x-" in source.text:  # a whole walk less for the documents without extensions
+        source = replace(source, data=without_referring_extensions(source.data))
+    return resolve(source, validate=False, read_only=True)
+
+
+def without_referring_extensions(node: Any) -> Any:
+    """`node` without the `x-` extensions that hold a `$ref`.
+
+    An extension's content is not OpenAPI: a `$ref` in it (`x-doc: {$ref: intro.md}`)
+    may point at anything, Markdown included, and is not a Reference Object to resolve.
+    The diff compares no extension but `x-extensible-enum`, a list of values, so
+    dropping the ones that refer elsewhere changes nothing it reads. Nodes without such
+    an extension are returned as they are (no copy).
+    """
+    if isinstance(node, Mapping):
+        kept: dict[str, Any] = {}
+        changed = False
+        for key, value in node.items():
+            if isinstance(key, str) and key.startswith("x-") and _refers(value):
+                changed = True
+                continue
+            kept[key] = inner = without_referring_extensions(value)
+            changed = changed or inner is not value
+        return kept if changed else node
+    if isinstance(node, list):
+        items = [without_referring_extensions(v) for v in node]
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    return node
+
+
+def _refers(node: Any) -> bool:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Mapping):
+            if "$ref" in current:
+                return True
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False

@@ -1,5 +1,6 @@
 """Paths and operations: the document-level walk that hands each operation's parts to
-the area that compares them (parameters, bodies, responses, security)."""
+the area that compares them (parameters, bodies, responses, security, callbacks), then
+the document's webhooks."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .parameters import compare_parameters, operation_parameters
 from .responses import compare_responses
 from .rules import ChangeList, declare
 from .security import compare_security, compare_security_schemes
+from .webhooks import compare_callbacks, compare_webhooks
 
 __all__ = ["compare_documents", "normalise_path"]
 
@@ -62,6 +64,7 @@ def compare_documents(out: ChangeList, old: Doc, new: Doc) -> None:
     for key, new_path in new_paths.items():
         if key not in old_paths:
             out.emit("path-added", ("paths", new_path), f"path {new_path} was added")
+    compare_webhooks(out, old, new)
     compare_security_schemes(out, old, new)
 
 
@@ -163,3 +166,4 @@ def _operation(out: ChangeList, old_doc: Doc, new_doc: Doc, old: Side, new: Side
         new_op["security"] if "security" in new_op else new_doc.get("security"),
         (*loc, "security"),
     )
+    compare_callbacks(out, old_op.get("callbacks"), new_op.get("callbacks"), loc)

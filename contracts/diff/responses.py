@@ -103,6 +103,18 @@ declare(
         "a response header was added",
         "Old clients ignore headers they do not know.",
     ),
+    (
+        "response-header-became-optional",
+        "breaking",
+        "a response header is no longer required",
+        "Old clients read it on every response and fail when it is missing.",
+    ),
+    (
+        "response-header-became-required",
+        "info",
+        "a response header became required",
+        "Old clients that read it when present now always find it.",
+    ),
 )
 
 
@@ -123,6 +135,18 @@ def _headers(out: ChangeList, old: Mapping[str, Any], new: Mapping[str, Any], lo
             out.emit("response-header-added", (*loc, name), f"response header {name} was added")
             continue
         before, after = old[old_h[key]] or {}, new[name] or {}
+        if before.get("required") and not after.get("required"):
+            out.emit(
+                "response-header-became-optional",
+                (*loc, name),
+                f"response header {name} is no longer required",
+            )
+        elif after.get("required") and not before.get("required"):
+            out.emit(
+                "response-header-became-required",
+                (*loc, name),
+                f"response header {name} became required",
+            )
         if isinstance(before.get("schema"), Mapping) and isinstance(after.get("schema"), Mapping):
             compare_schemas(
                 out, before["schema"], after["schema"], (*loc, name, "schema"), "response"

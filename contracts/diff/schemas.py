@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .applicators import compare_applicators
 from .constraints import compare_constraints
 from .rules import REQ_LOOSE, RESP_TIGHT, ChangeList, Direction, declare
 
@@ -44,8 +45,20 @@ def _covers(outer: frozenset[str], inner: frozenset[str]) -> bool:
     return all(t in outer or (t == "integer" and "number" in outer) for t in inner)
 
 
+# When two allOf parts bound the same keyword, the value must meet both: the stricter wins.
+_STRICTER: dict[str, Any] = {
+    **dict.fromkeys(("maxLength", "maxItems", "maxProperties", "maximum"), min),
+    **dict.fromkeys(("minLength", "minItems", "minProperties", "minimum"), max),
+}
+
+
 def merge_all_of(schema: Schema) -> Schema:
-    """Fold `allOf` into its parent, so composition and inlining compare equal."""
+    """Fold `allOf` into its parent, so composition and inlining compare equal.
+
+    A property declared by several parts gets every part's constraints (a base's
+    `name: {type: string}` refined by `name: {maxLength: 40}`); a bound given twice
+    keeps the stricter value.
+    """
     parts = schema.get("allOf")
     if not isinstance(parts, list) or not parts:
         return schema
@@ -59,9 +72,15 @@ def merge_all_of(schema: Schema) -> Schema:
         for key, value in part.items():
             if key == "properties" and isinstance(value, Mapping):
                 for name, sub in value.items():
-                    properties.setdefault(name, sub)
+                    known = properties.get(name)
+                    if isinstance(known, Mapping) and isinstance(sub, Mapping) and known != sub:
+                        properties[name] = merge_all_of({"allOf": [known, sub]})
+                    else:
+                        properties.setdefault(name, sub)
             elif key == "required" and isinstance(value, list):
                 required.extend(r for r in value if r not in required)
+            elif key in _STRICTER and _is_number(merged.get(key)) and _is_number(value):
+                merged[key] = _STRICTER[key](merged[key], value)
             else:
                 merged.setdefault(key, value)
     if properties:
@@ -69,6 +88,10 @@ def merge_all_of(schema: Schema) -> Schema:
     if required:
         merged["required"] = required
     return merged
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _shape(schema: Any) -> str:
@@ -165,6 +188,7 @@ def compare_schemas(
     for kw in composed:
         if isinstance(old.get(kw), list) and isinstance(new.get(kw), list):
             _branches(out, kw, old[kw], new[kw], loc, d, depth)
+    compare_applicators(out, old, new, loc, d, depth, compare_schemas)
 
 
 declare(
@@ -305,7 +329,11 @@ def _properties(
         if isinstance(sub_old, Mapping) and isinstance(sub_new, Mapping):
             if sub_new.get("deprecated") and not sub_old.get("deprecated"):
                 out.emit(f"{d}-property-deprecated", ploc, f"property {name!r} is deprecated")
-            compare_schemas(out, sub_old, sub_new, ploc, d, depth + 1)
+            if not (sub_old.get(hidden) or sub_new.get(hidden)):
+                # a readOnly value is never sent by clients, a writeOnly one never sent
+                # to them: its constraints cannot refuse an old request or surprise an
+                # old reader
+                compare_schemas(out, sub_old, sub_new, ploc, d, depth + 1)
 
 
 declare(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from contracts.diff import RULES
+from contracts.diff.reference import rule_reference
 from contracts.diff.rules import DuplicateRuleError, declare
+from tests.conftest import SPECS
 
 AREAS = (
     "operations",
@@ -15,6 +17,8 @@ AREAS = (
     "security",
     "schemas",
     "constraints",
+    "applicators",
+    "webhooks",
     "gitref",
 )
 
@@ -29,3 +33,11 @@ def test_a_second_declaration_of_an_id_is_refused() -> None:
 def test_every_rule_belongs_to_an_area() -> None:
     assert {rule.area for rule in RULES.values()} == set(AREAS)
     assert all(rule.summary and rule.why for rule in RULES.values())
+
+
+def test_the_rule_reference_in_docs_is_generated_from_the_registry() -> None:
+    written = (SPECS.parent / "docs" / "diff-rules.md").read_text()
+    assert written == rule_reference(), (
+        "run: python -m contracts.diff.reference > docs/diff-rules.md"
+    )
+    assert all(f"| `{rule_id}` | {rule.level} |" in written for rule_id, rule in RULES.items())
