@@ -70,43 +70,32 @@ def _load(path: Path) -> Mapping[str, Any]:
 
 def _resolve(source: Source) -> dict[str, Any]:
     if "x-" in source.text:  # a whole walk less for the documents without extensions
-        source = replace(source, data=without_referring_extensions(source.data))
+        source = replace(source, data=without_extension_refs(source.data))
     return resolve(source, validate=False, read_only=True)
 
 
-def without_referring_extensions(node: Any) -> Any:
-    """`node` without the `x-` extensions that hold a `$ref`.
+def without_extension_refs(node: Any, inside: bool = False) -> Any:
+    """`node` with the `$ref`s to other files that sit inside `x-` extensions taken out.
 
     An extension's content is not OpenAPI: a `$ref` in it (`x-doc: {$ref: intro.md}`)
     may point at anything, Markdown included, and is not a Reference Object to resolve.
-    The diff compares no extension but `x-extensible-enum`, a list of values, so
-    dropping the ones that refer elsewhere changes nothing it reads. Nodes without such
-    an extension are returned as they are (no copy).
+    The diff compares no extension but `x-extensible-enum` (a list of values), so leaving
+    such references unfollowed changes nothing it reads. Local ones (`#/...`) stay: they
+    cost nothing to inline and a document may refer into an extension of its own.
+    Nodes holding no such reference are returned as they are (no copy).
     """
     if isinstance(node, Mapping):
         kept: dict[str, Any] = {}
         changed = False
         for key, value in node.items():
-            if isinstance(key, str) and key.startswith("x-") and _refers(value):
+            if inside and key == "$ref" and not (isinstance(value, str) and value.startswith("#")):
                 changed = True
                 continue
-            kept[key] = inner = without_referring_extensions(value)
+            extension = inside or (isinstance(key, str) and key.startswith("x-"))
+            kept[key] = inner = without_extension_refs(value, extension)
             changed = changed or inner is not value
         return kept if changed else node
     if isinstance(node, list):
-        items = [without_referring_extensions(v) for v in node]
+        items = [without_extension_refs(v, inside) for v in node]
         return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
     return node
-
-
-def _refers(node: Any) -> bool:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Mapping):
-            if "$ref" in current:
-                return True
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-    return False

@@ -830,3 +830,17 @@ def test_extensible_enum_survives_the_extension_filter(tmp_path: Path) -> None:
         files.append(tmp_path / f"{name}.yaml")
         files[-1].write_text(yaml.safe_dump(doc, sort_keys=False))
     assert [c.rule for c in diff_files(*files)] == ["request-extensible-enum-value-removed"]
+
+
+def test_a_schema_kept_in_an_extension_and_referred_to_is_still_compared(tmp_path: Path) -> None:
+    files = []
+    for name, note_type in (("old", "string"), ("new", "integer")):
+        doc = copy.deepcopy(BASE)
+        doc["x-shared"] = {"Note": {"type": note_type}, "about": {"$ref": "./nowhere.md"}}
+        ok_schema(doc)["properties"]["note"] = {"$ref": "#/x-shared/Note"}
+        files.append(tmp_path / f"{name}.yaml")
+        files[-1].write_text(yaml.safe_dump(doc, sort_keys=False))
+    changes = diff_files(*files)
+    assert [(c.rule, c.location.rsplit(".", 2)[-2]) for c in changes] == [
+        ("response-type-changed", "note")
+    ]
