@@ -166,9 +166,13 @@ def _contains_counts(out: ChangeList, old: Schema, new: Schema, loc: Loc, d: Dir
     if b != a and isinstance(b, int) and isinstance(a, int):
         out.tightness("contains", (*loc, "minContains"), d, a > b, f"minContains {b} is now {a}")
     b, a = old.get("maxContains"), new.get("maxContains")
-    if b != a:
+    if b != a and isinstance(b, int | None) and isinstance(a, int | None):
         tighter = b is None or (a is not None and a < b)
         out.tightness("contains", (*loc, "maxContains"), d, tighter, f"maxContains {b} is now {a}")
+
+
+def _names(value: Any) -> set[str]:
+    return {str(name) for name in value} if isinstance(value, list) else set()
 
 
 def _dependent_required(out: ChangeList, old: Schema, new: Schema, loc: Loc, d: Direction) -> None:
@@ -177,7 +181,7 @@ def _dependent_required(out: ChangeList, old: Schema, new: Schema, loc: Loc, d: 
         return
     b, a = b if isinstance(b, Mapping) else {}, a if isinstance(a, Mapping) else {}
     for key in [*b, *(k for k in a if k not in b)]:
-        before, after = set(b.get(key) or []), set(a.get(key) or [])
+        before, after = _names(b.get(key)), _names(a.get(key))
         where = (*loc, "dependentRequired", str(key))
         if added := sorted(after - before):
             out.tightness(

@@ -844,3 +844,22 @@ def test_a_schema_kept_in_an_extension_and_referred_to_is_still_compared(tmp_pat
     assert [(c.rule, c.location.rsplit(".", 2)[-2]) for c in changes] == [
         ("response-type-changed", "note")
     ]
+
+
+def test_malformed_2020_12_keywords_do_not_crash_the_diff() -> None:
+    # diff does not validate (lint does): a malformed keyword is skipped, never a traceback
+    odd = {
+        "dependentRequired": {"a": "b", "c": [{"x": 1}]},
+        "maxContains": "3",
+        "contains": True,
+        "prefixItems": "first",
+        "patternProperties": ["^x"],
+        "dependentSchemas": {"a": 3},
+        "propertyNames": 7,
+        "unevaluatedProperties": "no",
+    }
+    case = value("request", {"type": "object"}, odd, [], "odd")
+    changes = diff_documents(*on(BASE, case))
+    assert all(c.rule in RULES for c in changes)
+    reverse = value("response", odd, {**odd, "maxContains": 2, "dependentRequired": {}}, [], "o")
+    assert all(c.rule in RULES for c in diff_documents(*on(BASE, reverse)))
