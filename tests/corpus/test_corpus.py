@@ -8,8 +8,10 @@ Large documents are marked `slow`: `pytest tests/corpus -m slow`.
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +21,7 @@ import pytest
 
 from mockserver.config import MockConfig
 from tests.corpus import DOCUMENTS, Document, load_document, materialize
-from tests.corpus.conformance import Outcome, exercise
+from tests.corpus.conformance import Outcome, exercise, one_connection_client
 from tests.corpus.plausible import METHODS
 from tests.mockserver.conftest import running
 
@@ -80,9 +82,6 @@ def test_verify_finds_nothing_in_the_mock(served: tuple[Document, Path, str]) ->
 
 def test_the_one_connection_client_catches_a_body_after_204() -> None:
     """The harness's premise: a 204 with a body breaks the next answer on the same connection."""
-    import socket
-    import threading
-
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -98,8 +97,6 @@ def test_the_one_connection_client_catches_a_body_after_204() -> None:
 
     thread = threading.Thread(target=lying_server, daemon=True)
     thread.start()
-    from tests.corpus.conformance import one_connection_client
-
     with one_connection_client(f"http://127.0.0.1:{port}") as client:
         assert client.delete("/a").status_code == 204
         with pytest.raises(httpx.RemoteProtocolError):
