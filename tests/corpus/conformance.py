@@ -12,7 +12,7 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 from openapi_core import Config, OpenAPI
@@ -127,9 +127,11 @@ def send(client: httpx.Client, call: Call) -> httpx.Response:
 
 def exercise(document: Mapping[str, Any], base_url: str) -> list[Outcome]:
     """Call every operation of `document` once at `base_url` over one connection; judge each
-    answer with openapi-core."""
+    answer with openapi-core. An answer that leaves stray bytes on the connection (a body
+    after a 204, a wrong Content-Length) is blamed when the next answer cannot be read; a
+    last request (GET /__mock/health) checks the final answer the same way."""
     judge = Judge(document, base_url)
-    outcomes = []
+    outcomes: list[Outcome] = []
     with one_connection_client(base_url) as client:
         for call in calls(document):
             request_line = f"{call.method.upper()} {call.path}" + (
@@ -138,18 +140,23 @@ def exercise(document: Mapping[str, Any], base_url: str) -> list[Outcome]:
             try:
                 response = send(client, call)
             except httpx.TransportError as error:
-                outcomes.append(
-                    Outcome(
-                        call, None, (f"no answer: {type(error).__name__}: {error}",), request_line
-                    )
-                )
+                cause = f"no answer: {type(error).__name__}: {error}"
+                if outcomes and outcomes[-1].status is not None:
+                    cause += f" (after {outcomes[-1].transcript[:120]})"
+                outcomes.append(Outcome(call, None, (cause,), request_line))
                 continue
             body = response.content[:300].decode("utf-8", "replace")
             transcript = (
                 f"{request_line} -> {response.status_code} "
                 f"{response.headers.get('content-type', '-')} {body}"
             )
-            outcomes.append(
-                Outcome(call, response.status_code, tuple(judge.errors(call, response)), transcript)
-            )
+            errors = tuple(judge.errors(call, response))
+            outcomes.append(Outcome(call, response.status_code, errors, transcript))
+        if outcomes and outcomes[-1].valid:
+            try:
+                client.get(urljoin(base_url, "/__mock/health"))
+            except httpx.TransportError as error:
+                last = outcomes[-1]
+                stray = f"stray bytes after the answer: {type(error).__name__}: {error}"
+                outcomes[-1] = Outcome(last.call, last.status, (stray,), last.transcript)
     return outcomes
