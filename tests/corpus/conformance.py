@@ -128,21 +128,31 @@ def send(client: httpx.Client, call: Call) -> httpx.Response:
 def exercise(document: Mapping[str, Any], base_url: str) -> list[Outcome]:
     """Call every operation of `document` once at `base_url` over one connection; judge each
     answer with openapi-core. An answer that leaves stray bytes on the connection (a body
-    after a 204, a wrong Content-Length) is blamed when the next answer cannot be read; a
-    last request (GET /__mock/health) checks the final answer the same way."""
+    after a 204, a wrong Content-Length) is found invalid when the next answer cannot be read
+    (that next request is then sent again on a fresh connection); a last request
+    (GET /__mock/health) checks the final answer the same way."""
     judge = Judge(document, base_url)
     outcomes: list[Outcome] = []
+
+    def blame_previous(error: httpx.TransportError) -> None:
+        if outcomes and outcomes[-1].status is not None:
+            last = outcomes[-1]
+            stray = f"stray bytes after the answer: {type(error).__name__}: {error}"
+            outcomes[-1] = Outcome(last.call, last.status, (stray, *last.errors), last.transcript)
+
     with one_connection_client(base_url) as client:
         for call in calls(document):
             request_line = f"{call.method.upper()} {call.path}" + (
                 f"?{urlencode(call.query)}" if call.query else ""
             )
             try:
-                response = send(client, call)
+                try:
+                    response = send(client, call)
+                except httpx.RemoteProtocolError as error:
+                    blame_previous(error)
+                    response = send(client, call)
             except httpx.TransportError as error:
                 cause = f"no answer: {type(error).__name__}: {error}"
-                if outcomes and outcomes[-1].status is not None:
-                    cause += f" (after {outcomes[-1].transcript[:120]})"
                 outcomes.append(Outcome(call, None, (cause,), request_line))
                 continue
             body = response.content[:300].decode("utf-8", "replace")
@@ -152,11 +162,8 @@ def exercise(document: Mapping[str, Any], base_url: str) -> list[Outcome]:
             )
             errors = tuple(judge.errors(call, response))
             outcomes.append(Outcome(call, response.status_code, errors, transcript))
-        if outcomes and outcomes[-1].valid:
-            try:
-                client.get(urljoin(base_url, "/__mock/health"))
-            except httpx.TransportError as error:
-                last = outcomes[-1]
-                stray = f"stray bytes after the answer: {type(error).__name__}: {error}"
-                outcomes[-1] = Outcome(last.call, last.status, (stray,), last.transcript)
+        try:
+            client.get(urljoin(base_url, "/__mock/health"))
+        except httpx.RemoteProtocolError as error:
+            blame_previous(error)
     return outcomes
