@@ -16,6 +16,7 @@ Prints a Markdown table. Run alone: it is a measurement (the machine is shared).
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -70,10 +71,7 @@ def measure(document: Document, workdir: Path, *, verify: bool, max_examples: in
             while time.perf_counter() < deadline:
                 if server.poll() is not None:
                     log.seek(0)
-                    # the exception's own line: the last one not indented (a traceback's
-                    # details and a jsonschema message's context are)
-                    lines = [ln for ln in log.read().splitlines() if ln[:1].strip()]
-                    row.error = lines[-1] if lines else f"exit {server.returncode}"
+                    row.error = _cause(log.read()) or f"exit {server.returncode}"
                     return row
                 try:
                     if probe is not None and judge is not None:
@@ -111,6 +109,17 @@ def measure(document: Document, workdir: Path, *, verify: bool, max_examples: in
             server.kill()
         log.close()
     return row
+
+
+_EXCEPTION_LINE = re.compile(r"^(mockserver|[\w.]*(Error|Exception|Specification)): ")
+
+
+def _cause(output: str) -> str:
+    """The line of the server's output that says why it stopped: its own one-line error or
+    the traceback's exception line (a jsonschema message's context lines follow it)."""
+    lines = [line for line in output.splitlines() if line[:1].strip()]
+    causes = [line for line in lines if _EXCEPTION_LINE.match(line)]
+    return (causes or lines or [""])[-1]
 
 
 def table(rows: list[Row]) -> str:
