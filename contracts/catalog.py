@@ -39,6 +39,7 @@ __all__ = [
     "has_external_refs",
     "inline_local_refs",
     "load_contract",
+    "ref_siblings_as_all_of",
     "resolve_spec_argument",
     "start_loading",
 ]

@@ -103,12 +103,14 @@ def spec_errors(contract: Contract) -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
+        while exc.context:  # `oneOf` Reference or Response: the deepest complaint is the cause
+            exc = max(exc.context, key=lambda error: len(error.path))
         path = tuple(exc.absolute_path)
         line, column = contract.locate(path) or (1, 1)
         where = "/".join(str(p) for p in path)
         raise SpecError(
             f"Connexion cannot serve this document{' at ' + where if where else ''}: "
-            f"{str(exc.message).splitlines()[0]}",
+            f"{str(exc.message).splitlines()[0][:200]}",
             file=contract.path,
             line=line,
             column=column,
