@@ -93,7 +93,23 @@ def connexion_document(contract: Contract) -> dict[str, Any]:
             column=column,
         )
     spec["servers"] = [{"url": "/"}]
+    components = spec.get("components") or {}
+    if any(
+        _http_scheme_to_lower(s) is not s for s in components.get("securitySchemes", {}).values()
+    ):
+        schemes = {k: _http_scheme_to_lower(v) for k, v in components["securitySchemes"].items()}
+        spec["components"] = {**components, "securitySchemes": schemes}
     return spec
+
+
+def _http_scheme_to_lower(scheme: Any) -> Any:
+    """An `http` scheme's name in lower case: HTTP auth schemes are case-insensitive (RFC
+    9110), and Connexion's 3.0 schema accepts `bearerFormat` only beside `bearer`."""
+    if isinstance(scheme, Mapping) and scheme.get("type") == "http":
+        name = scheme.get("scheme")
+        if isinstance(name, str) and name != name.lower():
+            return {**scheme, "scheme": name.lower()}
+    return scheme
 
 
 @contextmanager
@@ -103,8 +119,8 @@ def spec_errors(contract: Contract) -> Iterator[None]:
     try:
         yield
     except ValidationError as exc:
-        while exc.context:  # `oneOf` Reference or Response: the deepest complaint is the cause
-            exc = max(exc.context, key=lambda error: len(error.path))
+        while exc.context:  # `oneOf` Reference or X: the deepest complaint about X is the cause
+            exc = max(exc.context, key=_relevance)
         path = tuple(exc.absolute_path)
         line, column = contract.locate(path) or (1, 1)
         where = "/".join(str(p) for p in path)
@@ -115,6 +131,11 @@ def spec_errors(contract: Contract) -> Iterator[None]:
             line=line,
             column=column,
         ) from None
+
+
+def _relevance(error: ValidationError) -> tuple[int, bool]:
+    not_a_reference = not (error.validator == "required" and "$ref" in error.validator_value)
+    return len(error.path), not_a_reference
 
 
 def view_30(document: Mapping[str, Any]) -> dict[str, Any]:

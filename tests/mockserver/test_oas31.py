@@ -238,18 +238,64 @@ def test_3_2_is_refused_at_its_version_field() -> None:
     )
 
 
+def connexion_refusal(spec: Path, text: str, *, path: tuple[str, ...], value: Any) -> str:
+    """The one line `spec_errors` makes of Connexion's refusal of `text` once the node at
+    `path` of its served document is `value` (openapi-spec-validator refuses at load what
+    Connexion would: the spoiled node is put where only Connexion sees it)."""
+    spec.write_text(text)
+    contract = load_contract(spec, with_scenarios=False)
+    document = connexion_document(contract)
+    node = document
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    with pytest.raises(SpecError) as refused, spec_errors(contract):
+        Specification.from_dict(document)
+    return str(refused.value)
+
+
 def test_connexions_refusal_is_one_line_naming_the_node(tmp_path: Path) -> None:
     spec = tmp_path / "svc.yaml"
-    spec.write_text(
+    text = (
         "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths:\n"
         "  /x:\n    get:\n      responses:\n        '200': {description: ok}\n"
     )
-    contract = load_contract(spec, with_scenarios=False)
-    document = connexion_document(contract)
-    document["paths"]["/x"]["get"]["responses"]["200"] = {"description": 5}
-    with pytest.raises(SpecError) as refused, spec_errors(contract):
-        Specification.from_dict(document)
-    assert str(refused.value) == (
+    path = ("paths", "/x", "get", "responses", "200")
+    assert connexion_refusal(spec, text, path=path, value={"description": 5}) == (
         f"{spec}:7:17: Connexion cannot serve this document at "
         "paths//x/get/responses/200/description: 5 is not of type 'string'"
+    )
+
+
+@pytest.mark.parametrize("version", ["3.0.3", "3.1.0"])
+def test_an_http_scheme_name_in_any_case_loads(tmp_path: Path, version: str) -> None:
+    # OpenAPI's own tic-tac-toe example writes `scheme: Bearer` beside `bearerFormat`;
+    # Connexion's 3.0 schema accepts `bearerFormat` only beside a lower-case `bearer`.
+    spec = tmp_path / "svc.yaml"
+    spec.write_text(
+        f"openapi: {version}\ninfo: {{title: t, version: '1'}}\npaths: {{}}\n"
+        "components:\n  securitySchemes:\n"
+        "    jwt: {type: http, scheme: Bearer, bearerFormat: JWT}\n"
+        "    basic: {type: http, scheme: Basic}\n"
+    )
+    contract = load_contract(spec, with_scenarios=False)
+    document = connexion_document(contract)
+    loaded = Specification.from_dict(document)
+    schemes = loaded["components"]["securitySchemes"]
+    assert schemes["jwt"]["scheme"] == "bearer" and schemes["basic"]["scheme"] == "basic"
+    assert contract.security_schemes["jwt"]["scheme"] == "Bearer"  # the contract as written
+
+
+def test_connexions_refusal_names_the_alternative_that_is_not_a_reference(
+    tmp_path: Path,
+) -> None:
+    spec = tmp_path / "svc.yaml"
+    text = (
+        "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "components:\n  securitySchemes:\n    key: {type: apiKey, in: header, name: k}\n"
+    )
+    path = ("components", "securitySchemes", "key", "in")
+    assert connexion_refusal(spec, text, path=path, value="body") == (
+        f"{spec}:6:25: Connexion cannot serve this document at "
+        "components/securitySchemes/key/in: 'body' is not one of ['header', 'query', 'cookie']"
     )
