@@ -26,12 +26,15 @@ from connexion.resolver import Resolution, Resolver
 from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
+from connexion.validators.form_data import FormDataValidator, MultiPartFormDataValidator
 from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
 from jsonschema_rs import Draft202012Validator as Draft202012Fast
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartParser
 
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
@@ -434,12 +437,53 @@ class CachedRequestValidationMiddleware(RequestValidationMiddleware):  # type: i
     api_cls = CachedRequestValidationAPI
 
 
+class MockFormDataValidator(FormDataValidator):  # type: ignore[misc]
+    """Connexion's form validator, with an OpenAPI 3.1 form validated against its original
+    schema with JSON Schema 2020-12 (the 3.0 view's types still drive the parsing)."""
+
+    _compiled: dict[int, tuple[Any, Draft202012Validator]] = {}  # noqa: RUF012 - process-wide
+
+    @property
+    def _validator(self) -> Any:
+        original = self._schema.get(ORIGINAL_SCHEMA)
+        if original is None:
+            return super()._validator
+        hit = self._compiled.get(id(original))
+        if hit is None or hit[0] is not original:
+            validator = Draft202012Validator(original, format_checker=_PARAMETER_FORMATS)
+            hit = self._compiled[id(original)] = (original, validator)
+        return hit[1]
+
+
+class _ClosingMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, its uploaded files closed once parsed: Connexion's
+    validator keeps only their names (it validates `""` in their place) and never closes
+    them, and the mock reads the raw body itself."""
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        await form.close()
+        return form
+
+
+class MockMultiPartFormDataValidator(MockFormDataValidator):
+    @property
+    def _form_parser_cls(self) -> type[MultiPartParser]:
+        return _ClosingMultiPartParser
+
+
+_FORMS = {
+    FormDataValidator: MockFormDataValidator,
+    MultiPartFormDataValidator: MockMultiPartFormDataValidator,
+}
+
+
 def validator_map() -> dict[str, Any]:
     # Keep Connexion's MediaTypeDict: its keys are ranges (`*/*json`), and a plain dict
     # would make Connexion skip body validation silently.
     body = MediaTypeDict(
         {
-            media_type: MockJSONBodyValidator if "json" in media_type else validator
+            media_type: MockJSONBodyValidator if "json" in media_type else _FORMS[validator]
             for media_type, validator in VALIDATOR_MAP["body"].items()
         }
     )

@@ -10,11 +10,11 @@ contract itself (the original document).
 
 What the view loses (nothing here decides a refusal or an answer):
 
-- a type array with several non-null types has no 3.0 spelling: the view has no `type`,
-  so Connexion leaves such a parameter uncoerced (a string);
+- a type array with several non-null types has no 3.0 spelling: the view has no `type`
+  (`string` for a parameter or form field), so Connexion leaves such a value as sent;
 - 2020-12 keywords without a 3.0 counterpart (`prefixItems`, `unevaluatedProperties`,
-  `contentMediaType`, `if`/`then`/`else`, `dependentSchemas`, `$defs`, ...) are dropped;
-- form and multipart bodies are validated by Connexion against the view;
+  `if`/`then`/`else`, `dependentSchemas`, `$defs`, ...) are dropped, `contentMediaType`
+  becomes `format: binary` (a file, to Connexion's form parser);
 - `webhooks`, `callbacks`, `jsonSchemaDialect`, `info.summary`, `license.identifier`,
   `mutualTLS` schemes (and requirements naming them) and `components` other than
   `securitySchemes` are not in the view, so Swagger UI shows the view, not the 3.1 document.
@@ -236,6 +236,10 @@ def _content(content: Mapping[str, Any], *, keep_original: bool) -> dict[str, An
         converted = dict(media)
         if "schema" in media:
             schema = schema_30(media["schema"])
+            if media_type.startswith(("application/x-www-form-urlencoded", "multipart/")):
+                # a form's fields are parsed like parameters, by the same URI parser
+                for name, field in (schema.get("properties") or {}).items():
+                    schema["properties"][name] = _typed(field)
             if keep_original:
                 schema[ORIGINAL_SCHEMA] = media["schema"]
             converted["schema"] = schema
@@ -309,6 +313,13 @@ def schema_30(schema: Any) -> dict[str, Any]:
     out.pop(ORIGINAL_SCHEMA, None)
     _type(schema, out)
     _bounds(schema, out)
+    if out.get("type") == "string" and "format" not in out:
+        # 3.1 says "a file" with contentMediaType/contentEncoding, 3.0 (and Connexion's
+        # form parser) with format: binary/base64
+        if schema.get("contentEncoding") == "base64":
+            out["format"] = "base64"
+        elif "contentMediaType" in schema:
+            out["format"] = "binary"
     if "const" in schema:
         out["enum"] = [schema["const"]]
     elif isinstance(schema.get("enum"), list) and schema["enum"]:

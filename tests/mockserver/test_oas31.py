@@ -81,8 +81,17 @@ def test_2020_12_keywords_without_a_3_0_counterpart_are_dropped() -> None:
         "else": {},
     }
     assert schema_30(obj) == {"type": "object"}
-    text = {"type": "string", "contentMediaType": "image/png", "contentEncoding": "base64"}
-    assert schema_30(text) == {"type": "string"}
+    text = {"type": "string", "contentMediaType": "text/plain", "maxLength": 3}
+    assert schema_30(text) == {"type": "string", "format": "binary", "maxLength": 3}
+
+
+def test_a_3_1_file_is_a_3_0_file() -> None:
+    # what Connexion's form parser recognises as a file: format binary or base64
+    png = {"type": "string", "contentMediaType": "image/png"}
+    assert schema_30(png) == {"type": "string", "format": "binary"}
+    encoded = {"type": "string", "contentMediaType": "image/png", "contentEncoding": "base64"}
+    assert schema_30(encoded) == {"type": "string", "format": "base64"}
+    assert schema_30({**png, "format": "byte"}) == {"type": "string", "format": "byte"}
 
 
 def test_subschemas_are_converted_and_boolean_schemas_keep_their_meaning() -> None:

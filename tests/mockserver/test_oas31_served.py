@@ -135,10 +135,54 @@ def test_a_const_path_parameter_accepts_its_value_only(
     assert refused.json()["error"] == "kind (path parameter): 'widget' was expected"
 
 
+PHOTO = {"photo": ("front.png", b"\x89PNG\r\n\x1a\n", "image/png")}
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "why"),
+    [
+        ({"caption": "front", "rating": "5"}, 201, None),
+        ({"caption": "front", "rating": "0"}, 400, "0 is less than or equal to the minimum of 0"),
+        ({"caption": "front", "tag": "x"}, 400, "Unevaluated properties are not allowed ('tag'"),
+    ],
+    ids=["valid", "exclusiveMinimum", "unevaluatedProperties"],
+)
+def test_a_multipart_form_is_checked_against_its_3_1_schema(
+    client: httpx.Client, parts: Contract, fields: dict[str, str], status: int, why: str | None
+) -> None:
+    response = client.post("/parts31/parts/widget/photos", data=fields, files=PHOTO)
+    assert response.status_code == status, response.text
+    if why is None:
+        assert_valid(response.json(), schema_of(parts, "POST /parts/{kind}/photos", "201"))
+    else:
+        assert why in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "why"),
+    [
+        ({"text": "Cog", "copies": "2", "shelf": "A"}, 201, None),
+        ({"text": "Cog", "copies": "2"}, 400, "'shelf' is a dependency of 'copies'"),
+        ({"text": "Cog", "shelf": "B"}, 400, "'A' was expected"),
+        ({"text": "Cog", "colour": "red"}, 400, "('colour' was unexpected)"),
+    ],
+    ids=["valid", "dependentRequired", "const", "unevaluatedProperties"],
+)
+def test_a_url_encoded_form_is_checked_against_its_3_1_schema(
+    client: httpx.Client, parts: Contract, fields: dict[str, str], status: int, why: str | None
+) -> None:
+    response = client.post("/parts31/parts/widget/labels", data=fields)
+    assert response.status_code == status, response.text
+    if why is None:
+        assert_valid(response.json(), schema_of(parts, "POST /parts/{kind}/labels", "201"))
+    else:
+        assert why in response.json()["error"]
+
+
 def test_a_webhooks_only_document_starts_with_nothing_to_route(client: httpx.Client) -> None:
     apis = {api["id"]: api for api in client.get("/__mock/health").json()["apis"]}
     assert apis["webhooks31"]["operations"] == 0
-    assert apis["parts31"]["operations"] == 3
+    assert apis["parts31"]["operations"] == 5
     unrouted = client.post("/webhooks31/newPet", json={"id": 1})
     assert unrouted.status_code == 404
     assert "no documented operation matches POST /webhooks31/newPet" in unrouted.text
