@@ -1,4 +1,5 @@
-"""The catalog reads an OpenAPI 3.1 `$ref` with siblings as 2020-12 means it."""
+"""OpenAPI 3.1 in the contract core: a `$ref` with siblings read as 2020-12 means it, and
+requests built from 3.1 parameters (`const`, `examples`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from contracts import load_contract
 from contracts.catalog import ref_siblings_as_all_of
+from contracts.requests import default_parameters
 
 SPEC = """\
 openapi: {version}
@@ -67,3 +69,17 @@ def test_only_schema_constraints_beside_a_ref_are_rewritten() -> None:
     assert ref_siblings_as_all_of(nested) == {
         "properties": {"x": {"allOf": [{"$ref": "#/X"}, {"minLength": 1}], "maxLength": 3}}
     }
+
+
+def test_a_3_1_parameter_has_its_const_or_first_example_as_default(tmp_path: Path) -> None:
+    spec = tmp_path / "svc.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /parts/{kind}:\n    get:\n"
+        "      parameters:\n"
+        "        - {name: kind, in: path, required: true, schema: {const: widget}}\n"
+        "        - {name: size, in: query, required: true, schema: {type: integer, examples: [3]}}\n"
+        "      responses:\n        '200': {description: ok}\n"
+    )
+    contract = load_contract(spec, with_scenarios=False)
+    path, query = default_parameters(contract, contract.operation())
+    assert (path, query) == ({"kind": "widget"}, {"size": 3})
