@@ -189,7 +189,7 @@ class Generator:
         items = schema.get("items")
         if items is False:  # 3.1: exactly the prefix items
             return prefix
-        low = max(int(schema.get("minItems", 1)) - len(prefix), 0 if prefix else 1)
+        low = max(int(schema.get("minItems", 1)) - len(prefix), 0)
         high = max(low, min(int(schema.get("maxItems", 3)) - len(prefix), low + 3))
         count = self.rng.randint(low, high)
         return prefix + [self.value(items or {}, name, depth + 1) for _ in range(count)]

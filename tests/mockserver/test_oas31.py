@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from connexion.spec import Specification
+from jsonschema import Draft202012Validator
 
 from contracts import SpecError, load_contract
+from mockserver.generate import Generator
 from mockserver.oas31 import ORIGINAL_SCHEMA, connexion_document, schema_30, spec_errors, view_30
 from tests.conftest import ROOT, SPECS
 
@@ -308,3 +310,25 @@ def test_connexions_refusal_names_the_alternative_that_is_not_a_reference(
         f"{spec}:6:25: Connexion cannot serve this document at "
         "components/securitySchemes/key/in: 'body' is not one of ['header', 'query', 'cookie']"
     )
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"const": {"kind": "widget"}},
+        {"type": ["string", "null"], "examples": ["Sprocket"]},
+        {"type": "null"},
+        {"type": ["null"]},
+        {"type": "array", "prefixItems": [{"type": "number"}, {"const": 1}], "items": False},
+        {"type": "array", "prefixItems": [{"type": "boolean"}], "items": {"type": "integer"}},
+        {"type": "array", "items": {"type": "integer"}, "minItems": 0, "maxItems": 0},
+        {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 3},
+        {"type": "number", "exclusiveMinimum": 9.5, "maximum": 10},
+        {"type": "number", "minimum": 0, "exclusiveMaximum": 0.5},
+    ],
+)
+def test_generated_data_is_valid_against_a_3_1_schema(schema: dict[str, Any]) -> None:
+    validator = Draft202012Validator(schema)
+    for seed in range(25):
+        value = Generator(seed).value(schema)
+        assert validator.is_valid(value), (seed, value)
