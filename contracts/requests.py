@@ -123,11 +123,14 @@ def _parameter_example(param: Mapping[str, Any]) -> tuple[bool, Any]:
         if isinstance(example, Mapping) and "value" in example:
             return True, example["value"]
     schema = param.get("schema") or {}
+    if "const" in schema:  # OpenAPI 3.1: the only valid value
+        return True, schema["const"]
     for key in ("example", "default"):
         if key in schema:
             return True, schema[key]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return True, schema["enum"][0]
+    for key in ("enum", "examples"):  # `examples`: a 3.1 schema's list of values
+        if isinstance(schema.get(key), list) and schema[key]:
+            return True, schema[key][0]
     return False, None
 
 

@@ -62,6 +62,7 @@ from .http import Limits, cors, mount_for
 from .lanes import Dispatcher
 from .mount import ApiMount, OperationRuntime
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
+from .oas31 import connexion_document, spec_errors
 from .refuse import error_handler, problem_bytes, refusal
 from .render import (
     Skeleton,
@@ -276,12 +277,13 @@ class MockServer:
             bases = [f"/{contract.api_id}"] + ([""] if single else [])
             for base in bases:
                 self.mounts[base] = mount
-                connexion.add_api(
-                    _servable(contract),
-                    base_path=base,
-                    security_map=security_map_for(contract.scenarios),
-                    swagger_ui_options=None,
-                )
+                with spec_errors(contract):
+                    connexion.add_api(
+                        connexion_document(contract),
+                        base_path=base,
+                        security_map=security_map_for(contract.scenarios),
+                        swagger_ui_options=None,
+                    )
         handler = error_handler(self.mounts)
         connexion.add_error_handler(ProblemException, handler)
         connexion.add_error_handler(Exception, handler)
@@ -355,11 +357,3 @@ class MockServer:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-def _servable(contract: Contract) -> dict[str, Any]:
-    """The resolved document as Connexion should serve it: no server base paths (the
-    mock mounts each API itself)."""
-    spec = dict(contract.resolved)
-    spec["servers"] = [{"url": "/"}]
-    return spec

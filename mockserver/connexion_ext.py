@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
@@ -43,11 +43,15 @@ from connexion.security import (
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.abstract import AbstractRequestBodyValidator
+from connexion.validators.form_data import FormDataValidator, MultiPartFormDataValidator
 from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator, Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
+from jsonschema_rs import Draft202012Validator as Draft202012Fast
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartParser
 
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
@@ -56,6 +60,7 @@ from .asgi import RequestNote
 from .formats import REQUEST_FORMATS
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
+from .oas31 import ORIGINAL_SCHEMA
 
 __all__ = [
     "STREAMED",
@@ -291,11 +296,13 @@ def describe(error: ValidationError) -> str:
 
 
 class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """Connexion's JSON body validator with three changes: one compiled validator per
+    """Connexion's JSON body validator with four changes: one compiled validator per
     schema (Connexion builds one per request), a refusal for bodies that are not UTF-8 or
-    nest too deeply (Connexion lets those escape as 500s), and messages naming the field."""
+    nest too deeply (Connexion lets those escape as 500s), messages naming the field, and
+    an OpenAPI 3.1 body validated against its original schema with JSON Schema 2020-12
+    (the schema Connexion holds is the 3.0 view of `oas31`, which carries it)."""
 
-    _compiled: dict[int, tuple[Any, Draft4Validator]] = {}  # noqa: RUF012 - process-wide cache
+    _compiled: dict[int, tuple[Any, Draft4Validator | Draft202012Validator]] = {}  # noqa: RUF012 - process-wide cache
     _fast: dict[int, tuple[Any, Any]] = {}  # noqa: RUF012 - process-wide cache
 
     @property
@@ -306,24 +313,34 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         key = id(self._schema)
         hit = self._fast.get(key)
         if hit is None or hit[0] is not self._schema:
-            text = json.dumps(self._schema)
+            original = self._schema.get(ORIGINAL_SCHEMA)
+            text = json.dumps(self._schema if original is None else original)
             usable = not any(
                 k in text
                 for k in ('"nullable"', '"readOnly"', '"writeOnly"', '"x-', '"int32"', '"int64"')
             )
-            check = Draft4Fast(self._schema, validate_formats=True) if usable else None
+            check: Draft4Fast | Draft202012Fast | None = None
+            if usable and original is None:
+                check = Draft4Fast(self._schema, validate_formats=True)
+            elif usable:
+                check = Draft202012Fast(original, validate_formats=True)
             hit = (self._schema, check)
             self._fast[key] = hit
         return hit[1]
 
     @property
-    def _validator(self) -> Draft4Validator:
+    def _validator(self) -> Draft4Validator | Draft202012Validator:
         key = id(self._schema)
         hit = self._compiled.get(key)
         if hit is None or hit[0] is not self._schema:
             from connexion.json_schema import Draft4RequestValidator
 
-            validator = Draft4RequestValidator(self._schema, format_checker=REQUEST_FORMATS)
+            original = self._schema.get(ORIGINAL_SCHEMA)
+            validator = (
+                Draft4RequestValidator(self._schema, format_checker=REQUEST_FORMATS)
+                if original is None
+                else Draft202012Validator(original, format_checker=REQUEST_FORMATS)
+            )
             hit = (self._schema, validator)
             self._compiled[key] = hit
         return hit[1]
@@ -373,31 +390,54 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         fast = self._fast_check
         if fast is not None and fast.is_valid(body):
             return None
-        try:  # the authority: Connexion's own request validator, and its error
-            self._validator.validate(body)
-        except ValidationError as exc:
-            raise BadRequestProblem(detail=describe(exc)) from None
+        try:  # the authority: Connexion's own request validator (2020-12 for OpenAPI 3.1)
+            error = _cause(self._validator.iter_errors(body))
         except RecursionError:
             raise BadRequestProblem(detail="the body's JSON nests too deeply") from None
+        if error is not None:
+            raise BadRequestProblem(detail=describe(error))
         return None
+
+
+# When a property fails its schema, 2020-12 also counts it as unevaluated: that second
+# error is a consequence, and naming it would hide the field that is wrong.
+_CONSEQUENCES = frozenset({"unevaluatedProperties", "unevaluatedItems"})
+
+
+def _cause(errors: Iterator[ValidationError]) -> ValidationError | None:
+    """The error to report: the first one (what Connexion's `validate` raises), unless it
+    is an `unevaluated*` consequence of another."""
+    first = next(errors, None)
+    if first is None or first.validator not in _CONSEQUENCES:
+        return first
+    return next((e for e in errors if e.validator not in _CONSEQUENCES), first)
 
 
 _PARAMETER_FORMATS = REQUEST_FORMATS
 _ANNOTATIONS = frozenset({"description", "example", "examples", "title", "deprecated"})
 
 
+def _parameter_schema(param: Mapping[str, Any]) -> Any:
+    """The schema a parameter's value is validated against: an OpenAPI 3.1 parameter's
+    original schema (`oas31` keeps it beside the 3.0 view), else the parameter's."""
+    return param.get(ORIGINAL_SCHEMA, param.get("schema", param))
+
+
 def _is_bare_string(param: Mapping[str, Any]) -> bool:
     """A parameter whose schema is only `type: string`: any value a URL carries is valid."""
-    schema = param.get("schema", param)
+    schema = _parameter_schema(param)
+    if not isinstance(schema, Mapping):
+        return False
     return set(schema) <= _ANNOTATIONS | {"type"} and schema.get("type") == "string"
 
 
 class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
     """Connexion's parameter validator, compiling one validator per parameter instead of a
     deep copy and a new validator per parameter per request, checking every format
-    jsonschema knows (Draft 4's checker has no `uuid`), and naming the parameter."""
+    jsonschema knows (Draft 4's checker has no `uuid`), naming the parameter, and checking
+    an OpenAPI 3.1 parameter against its original schema with JSON Schema 2020-12."""
 
-    _compiled: dict[int, tuple[Any, Draft4Validator | None]] = {}  # noqa: RUF012 - process-wide
+    _compiled: dict[int, tuple[Any, Draft4Validator | Draft202012Validator | None]] = {}  # noqa: RUF012 - process-wide
 
     @staticmethod
     def validate_parameter(
@@ -412,11 +452,13 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
             return None
         hit = MockParameterValidator._compiled.get(id(param))
         if hit is None or hit[0] is not param:
-            schema = param.get("schema", param)
             # A bare `type: string` accepts every value a URL can carry: nothing to check.
             trivial = isinstance(value, str) and _is_bare_string(param)
+            dialect = Draft202012Validator if ORIGINAL_SCHEMA in param else Draft4Validator
             validator = (
-                None if trivial else Draft4Validator(schema, format_checker=_PARAMETER_FORMATS)
+                None
+                if trivial
+                else dialect(_parameter_schema(param), format_checker=_PARAMETER_FORMATS)
             )
             hit = (param, validator)
             MockParameterValidator._compiled[id(param)] = hit
@@ -527,12 +569,53 @@ class CachedRequestValidationMiddleware(RequestValidationMiddleware):  # type: i
     api_cls = CachedRequestValidationAPI
 
 
+class MockFormDataValidator(FormDataValidator):  # type: ignore[misc]
+    """Connexion's form validator, with an OpenAPI 3.1 form validated against its original
+    schema with JSON Schema 2020-12 (the 3.0 view's types still drive the parsing)."""
+
+    _compiled: dict[int, tuple[Any, Draft202012Validator]] = {}  # noqa: RUF012 - process-wide
+
+    @property
+    def _validator(self) -> Any:
+        original = self._schema.get(ORIGINAL_SCHEMA)
+        if original is None:
+            return super()._validator
+        hit = self._compiled.get(id(original))
+        if hit is None or hit[0] is not original:
+            validator = Draft202012Validator(original, format_checker=_PARAMETER_FORMATS)
+            hit = self._compiled[id(original)] = (original, validator)
+        return hit[1]
+
+
+class _ClosingMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, its uploaded files closed once parsed: Connexion's
+    validator keeps only their names (it validates `""` in their place) and never closes
+    them, and the mock reads the raw body itself."""
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        await form.close()
+        return form
+
+
+class MockMultiPartFormDataValidator(MockFormDataValidator):
+    @property
+    def _form_parser_cls(self) -> type[MultiPartParser]:
+        return _ClosingMultiPartParser
+
+
+_FORMS = {
+    FormDataValidator: MockFormDataValidator,
+    MultiPartFormDataValidator: MockMultiPartFormDataValidator,
+}
+
+
 def validator_map() -> dict[str, Any]:
     # Keep Connexion's MediaTypeDict: its keys are ranges (`*/*json`), and a plain dict
     # would make Connexion skip body validation silently.
     body = MediaTypeDict(
         {
-            media_type: MockJSONBodyValidator if "json" in media_type else validator
+            media_type: MockJSONBodyValidator if "json" in media_type else _FORMS[validator]
             for media_type, validator in VALIDATOR_MAP["body"].items()
         }
     )
