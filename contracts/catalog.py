@@ -39,6 +39,7 @@ __all__ = [
     "has_external_refs",
     "inline_local_refs",
     "load_contract",
+    "pointer",
     "resolve_spec_argument",
     "start_loading",
 ]
@@ -267,7 +268,7 @@ def _refuse_dangling_refs(source: Source) -> None:
             if (
                 isinstance(ref, str)
                 and ref.startswith("#")
-                and _pointer(source.data, ref) is _MISSING
+                and pointer(source.data, ref) is _MISSING
             ):
                 line, col = source.locate((*path, "$ref")) or (None, None)
                 raise SpecError(
@@ -294,8 +295,8 @@ def _validation_error(source: Source, exc: OpenAPIValidationError) -> SpecError:
     )
 
 
-def _pointer(doc: Any, ref: str) -> Any:
-    """The node a local `#/a/b` reference points at, or `_MISSING`."""
+def pointer(doc: Any, ref: str) -> Any:
+    """The node a local `#/a/b` reference points at, or a sentinel that no node is."""
     node = doc
     for part in ref[1:].split("/")[1:] if ref != "#" else []:
         part = part.replace("~1", "/").replace("~0", "~")
@@ -345,7 +346,7 @@ def inline_local_refs(data: Any) -> Any:
                     return done[ref]
                 if ref in active:
                     return {}
-                target = _pointer(data, ref)
+                target = pointer(data, ref)
                 if target is _MISSING:
                     return {}
                 active.add(ref)
