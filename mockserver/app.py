@@ -57,6 +57,7 @@ from .generate import Generator
 from .http import Limits, cors, mount_for
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
 from .render import Skeleton, error_body, json_bytes, render_example, seeded_rng, set_path
+from .served_examples import served_examples
 from .state import InMemoryState, JournalEntry, State
 
 __all__ = ["MockServer"]
@@ -116,9 +117,7 @@ class OperationRuntime:
             if req in request_examples
         ]
         runtime = cls(operation=op, pairs=pairs, templates=dict(sc.render) if sc else {})
-        for response in op.responses.values():
-            for _, example in response.examples:
-                runtime.examples.setdefault(example.name, example.value)
+        runtime.examples.update(served_examples(op, contract))
         return runtime
 
     def choice(self, example: str | None, rule: str) -> Choice:
@@ -271,7 +270,12 @@ class MockHandler:
             response = op.responses.get(str(choice.status), None)
             media = response.content.get(choice.media_type) if response else None
             schema = dict(media.schema or {}) if media else {}
-            return choice.status, json_bytes(self.generator.value(schema)), choice.media_type
+            value = self.generator.value(
+                schema,
+                document=mount.contract.resolved,
+                openapi_version=mount.contract.openapi_version,
+            )
+            return choice.status, json_bytes(value), choice.media_type
         templates = runtime.templates.get(choice.example)
         if not templates and not choice.values:
             key = (choice.status, choice.example)
