@@ -55,8 +55,16 @@ from .connexion_ext import (
 from .errors import PROBLEM_JSON, MockError, problem
 from .generate import Generator
 from .http import Limits, cors, mount_for
-from .negotiate import Choice, choose_preferred, default_choice, parse_preference
+from .negotiate import (
+    Choice,
+    NotAcceptable,
+    accept,
+    choose_preferred,
+    default_choice,
+    parse_preference,
+)
 from .render import Skeleton, error_body, json_bytes, render_example, seeded_rng, set_path
+from .represent import concrete, is_json, non_json_body
 from .served_examples import served_examples
 from .state import InMemoryState, JournalEntry, State
 
@@ -191,9 +199,12 @@ class MockHandler:
         request = self._request(scope, mount, runtime, raw, parsed)
         try:
             choice = self.choose(mount, runtime, request)
+            choice = accept(runtime.operation, choice, request.headers.get("accept"))
         except MockError as exc:
             info["rule"] = f"mock-error: {exc.code}"
             return exc.status, json_bytes(exc.problem()), PROBLEM_JSON
+        except NotAcceptable as exc:  # answered in the API's error shape
+            raise ProblemException(status=406, title="Not Acceptable", detail=str(exc)) from None
         info["rule"], info["example"] = choice.rule, choice.example
         return self.render(mount, runtime, choice, request)
 
@@ -266,6 +277,9 @@ class MockHandler:
             return choice.status, self._event_stream(mount, runtime, request), choice.media_type
         if not choice.media_type:
             return choice.status, b"", ""
+        if not is_json(choice.media_type):
+            body = non_json_body(choice, op, mount.contract, runtime.examples, self.generator)
+            return choice.status, body, concrete(choice.media_type)
         if choice.example is None:
             response = op.responses.get(str(choice.status), None)
             media = response.content.get(choice.media_type) if response else None
