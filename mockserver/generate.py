@@ -240,6 +240,19 @@ def merge(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _has_ref(node: Any) -> bool:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Mapping):
+            if "$ref" in item:
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def _multiple_of_ok(value: float, step: float) -> bool:
     """jsonschema's own `multipleOf` test."""
     if isinstance(step, float):
@@ -318,7 +331,7 @@ class _Draw:
         parts = node.pop("allOf", None) or []
         choices = [(key, node.pop(key)) for key in ("oneOf", "anyOf") if key in node]
         if "not" in node:
-            avoid.append(self.deref(node["not"]))
+            avoid.append(node["not"])
         discriminator = node.get("discriminator")
         for part in parts:
             node = merge(node, self.flatten(part, avoid, depth + 1))
@@ -669,7 +682,8 @@ class Generator:
             import jsonschema_rs
 
             full = dict(schema)
-            if document is not None and "components" in document:
+            if document is not None and "components" in document and _has_ref(schema):
+                # only then: the components of a large document are costly to compile
                 full.setdefault("components", document["components"])
             cls = jsonschema_rs.Draft202012Validator if v31 else jsonschema_rs.Draft4Validator
             try:
