@@ -10,7 +10,9 @@ What keeps the value valid:
   narrowed, `enum`s intersected); `oneOf`/`anyOf` pick a branch, merged with the
   schema's own keywords; a `oneOf` value that another branch also accepts is drawn again
   (a few times: a value for branch A is always tried without A's optional fields first);
-  `discriminator` sets its property to the branch's mapping key; `not` is retried too.
+  `discriminator` sets its property to the branch's mapping key (OpenAPI validators check
+  the branch the key names; plain JSON Schema validators, such as Schemathesis', still
+  want one branch only: both readings are met where the schema allows); `not` is retried.
 - Recursion is depth-bounded: below `OPTIONAL_DEPTH` only required fields are filled and
   arrays are as short as `minItems` allows; `$ref`s are followed in `document` when given.
 - Strings never hold a lone surrogate (UTF-8 cannot encode one): regex classes that
@@ -343,7 +345,7 @@ class _Draw:
             prop = discriminator.get("propertyName") if isinstance(discriminator, Mapping) else None
             if isinstance(discriminator, Mapping) and isinstance(prop, str):
                 # OpenAPI validators check only the branch the tag names: a branch
-                # without a tag cannot be valid, and the other branches do not matter
+                # without a tag cannot be valid
                 for i in indexes:
                     found = self.discriminator_value(branches[i], discriminator)
                     if found is not None:
@@ -355,7 +357,7 @@ class _Draw:
             branch = self.flatten(branches[index], avoid, depth + 1)
             if index in tags:
                 branch = self.tag(branch, str(prop), tags[index])
-            elif key == "oneOf":
+            if key == "oneOf":  # JSON Schema's reading, which ignores the discriminator
                 avoid.extend(b for i, b in enumerate(branches) if i != index)
             node = merge(node, branch)
         return node
