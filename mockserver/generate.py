@@ -546,6 +546,8 @@ class _Draw:
             wanted = self.rng.randint(max(low, 1), max(low, 1) + 2)
         else:
             wanted = low
+        if prefix and not self.minimal:
+            wanted = max(wanted, len(prefix))  # a tuple is read whole: every prefix item
         if high is not None:
             wanted = min(wanted, int(high))
         wanted = max(wanted, low)  # a contradiction (minItems > maxItems): minItems wins
