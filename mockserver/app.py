@@ -278,7 +278,7 @@ class MockServer:
                 connexion.add_api(
                     _servable(contract),
                     base_path=base,
-                    security_map=security_map_for(contract.scenarios),
+                    security_map=security_map_for(contract.scenarios, contract.security_schemes),
                     swagger_ui_options=None,
                 )
         handler = error_handler(self.mounts)
