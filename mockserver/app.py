@@ -55,6 +55,7 @@ from .connexion_ext import (
     security_map_for,
     validator_map,
 )
+from .credentials import api_key_places
 from .errors import PROBLEM_JSON, MockError
 from .generate import Generator
 from .http import Limits, cors, mount_for
@@ -71,7 +72,7 @@ from .render import (
     seeded_rng,
     set_path,
 )
-from .state import InMemoryState, JournalEntry, State
+from .state import USUAL_SECRETS, InMemoryState, JournalEntry, Secrets, State
 
 __all__ = ["MockServer"]
 
@@ -246,6 +247,9 @@ class MockServer:
             {c.api_id: c.scenarios for c in contracts}, journal_size=config.journal_size
         )
         self.mounts: dict[str, ApiMount] = {}
+        self.secrets: dict[str | None, Secrets] = {
+            c.api_id: Secrets.of(*api_key_places(c.security_schemes)) for c in contracts
+        }
         mock_handler = MockHandler(self.mounts, self.state, config)
         connexion = ConnexionMiddleware(
             mock_handler,
@@ -339,7 +343,8 @@ class MockServer:
             if api is None:
                 mount = mount_for(scope["path"], self.mounts)
                 api = mount.api_id if mount else None
-            self.state.record(JournalEntry.of(scope, api, raw, status, response, start))
+            secrets = self.secrets.get(api, USUAL_SECRETS)
+            self.state.record(JournalEntry.of(scope, api, raw, status, response, start, secrets))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

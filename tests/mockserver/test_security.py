@@ -80,6 +80,9 @@ WELL_FORMED: list[tuple[str, dict[str, Any]]] = [
     ("/oidc", {"headers": {"Authorization": "Bearer any.id.token"}}),
     ("/either", {"headers": {"Authorization": basic("a:b")}}),
     ("/either", {"params": {"api_key": "k"}}),
+    # one alternative suffices, even beside a malformed other one
+    ("/either", {"headers": {"Authorization": "Basic %%%"}, "params": {"api_key": "k"}}),
+    ("/basic", {"headers": {"Authorization": "basic " + basic("lower:case")[6:]}}),
     ("/both", {"headers": {"X-API-Key": "k", "Authorization": "Bearer t"}}),
     ("/public", {}),
     ("/optional", {}),
@@ -387,3 +390,12 @@ def test_pharen_refuses_an_unknown_key_with_its_documented_401(pharen: httpx.Cli
     assert response.headers["www-authenticate"] == 'Bearer realm="pharen"'
     known = {"Authorization": "Bearer phk_your_api_key"}
     assert pharen.post(PHAREN_URL, params=TEAM, json={}, headers=known).status_code == 200
+
+
+def test_the_journal_masks_api_keys_in_the_query(pinned: httpx.Client) -> None:
+    get(pinned, "/query-key", params={"page": "2", "api_key": "qk_pinned"})
+    entry = last_entry(pinned, "security")
+    assert entry["status"] == 200
+    assert entry["query"] == "page=2&api_key=****nned"
+    get(pinned, "/cookie-key", headers={"Cookie": "session=ck_pinned"})
+    assert "ck_pinned" not in str(last_entry(pinned, "security"))
