@@ -56,6 +56,7 @@ from .connexion_ext import (
     security_map_for,
     validator_map,
 )
+from .credentials import api_key_places
 from .errors import PROBLEM_JSON, MockError
 from .generate import Generator
 from .http import Limits, cors, mount_for
@@ -80,7 +81,7 @@ from .render import (
     set_path,
 )
 from .represent import concrete, is_json, non_json_body
-from .state import InMemoryState, JournalEntry, State
+from .state import USUAL_SECRETS, InMemoryState, JournalEntry, Secrets, State
 
 __all__ = ["MockServer"]
 
@@ -267,6 +268,9 @@ class MockServer:
             {c.api_id: c.scenarios for c in contracts}, journal_size=config.journal_size
         )
         self.mounts: dict[str, ApiMount] = {}
+        self.secrets: dict[str | None, Secrets] = {
+            c.api_id: Secrets.of(*api_key_places(c.security_schemes)) for c in contracts
+        }
         mock_handler = MockHandler(self.mounts, self.state, config)
         connexion = ConnexionMiddleware(
             mock_handler,
@@ -300,7 +304,9 @@ class MockServer:
                     connexion.add_api(
                         connexion_document(contract),
                         base_path=base,
-                        security_map=security_map_for(contract.scenarios),
+                        security_map=security_map_for(
+                            contract.scenarios, contract.security_schemes
+                        ),
                         swagger_ui_options=None,
                     )
         handler = error_handler(self.mounts)
@@ -363,7 +369,8 @@ class MockServer:
                 api = mount.api_id if mount else None
             if status in (204, 304) or status < 200:
                 response = b""  # what `bodiless` let through
-            self.state.record(JournalEntry.of(scope, api, raw, status, response, start))
+            secrets = self.secrets.get(api, USUAL_SECRETS)
+            self.state.record(JournalEntry.of(scope, api, raw, status, response, start, secrets))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
