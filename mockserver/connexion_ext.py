@@ -207,6 +207,17 @@ class PathResolver(Resolver):  # type: ignore[misc]
         return Resolution(_unused_handler, operation_key(operation.method, operation.path))
 
 
+def _same_scheme(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    if a == b:
+        return True
+    if a.get("type") != "http" or b.get("type") != "http":
+        return False
+    return {**a, "scheme": str(a.get("scheme", "")).lower()} == {
+        **b,
+        "scheme": str(b.get("scheme", "")).lower(),
+    }
+
+
 def _guard_class(base: type, keyring: Keyring, schemes: Mapping[str, Any]) -> type:
     """A subclass of Connexion's handler `base` whose `get_fn` (the method Connexion's
     `SecurityHandlerFactory.parse_security_scheme` calls) reads credentials as
@@ -220,7 +231,8 @@ def _guard_class(base: type, keyring: Keyring, schemes: Mapping[str, Any]) -> ty
     def get_fn(_self: Any, security_scheme: Mapping[str, Any], required_scopes: Any) -> Any:
         # Connexion hands the scheme's definition, not its name: every name defining
         # exactly this scheme may pin credentials for it.
-        names = [name for name, scheme in schemes.items() if scheme == security_scheme]
+        # (compared with `http` scheme words in any case: the 3.1 view lower-cases them)
+        names = [name for name, scheme in schemes.items() if _same_scheme(scheme, security_scheme)]
         required = list(required_scopes or ())
         check_scopes = scoped(security_scheme) and bool(required)
 
@@ -313,7 +325,7 @@ def accepted_credentials(
             continue
         name, required = next(iter(requirement.items()))
         scheme = schemes.get(name, {})
-        names = {other for other, definition in schemes.items() if definition == scheme}
+        names = {other for other, definition in schemes.items() if _same_scheme(definition, scheme)}
         for credential in keyring.pinned.values():
             if credential.scheme not in names:
                 continue
