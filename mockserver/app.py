@@ -47,6 +47,8 @@ from .connexion_ext import (
     CachedRequestValidationOperation,
     Credentials,
     PathResolver,
+    PreparedConnexion,
+    PreparedSpecification,
     accepted_credentials,
     operation_key,
     security_map_for,
@@ -56,7 +58,15 @@ from .errors import PROBLEM_JSON, MockError, problem
 from .generate import Generator
 from .http import Limits, cors, mount_for
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
-from .render import Skeleton, error_body, json_bytes, render_example, seeded_rng, set_path
+from .render import (
+    Skeleton,
+    copy_json,
+    error_body,
+    json_bytes,
+    render_example,
+    seeded_rng,
+    set_path,
+)
 from .state import InMemoryState, JournalEntry, State
 
 __all__ = ["MockServer"]
@@ -287,9 +297,10 @@ class MockHandler:
             if skeleton is not None:
                 body = skeleton.render(request.template_context, self.rng)
                 return choice.status, body, choice.media_type
-        value = render_example(
-            runtime.examples[choice.example], templates, request.template_context, self.rng
-        )
+        example_value = runtime.examples[choice.example]
+        value = render_example(example_value, templates, request.template_context, self.rng)
+        if choice.values and value is example_value:  # the document's own nodes: read-only
+            value = copy_json(value)
         for dotted, replacement in (choice.values or {}).items():
             if dotted == "":
                 value = replacement
@@ -591,7 +602,7 @@ class MockServer:
         )
         self.mounts: dict[str, ApiMount] = {}
         mock_handler = MockHandler(self.mounts, self.state, config)
-        connexion = ConnexionMiddleware(
+        connexion = PreparedConnexion(
             mock_handler,
             middlewares=[
                 ExceptionMiddleware,
@@ -615,10 +626,11 @@ class MockServer:
                 },
             )
             bases = [f"/{contract.api_id}"] + ([""] if single else [])
+            document = PreparedSpecification(_servable(contract))
             for base in bases:
                 self.mounts[base] = mount
-                connexion.add_api(
-                    _servable(contract),
+                connexion.add_prepared_api(
+                    document.clone(),
                     base_path=base,
                     security_map=security_map_for(contract.scenarios),
                     swagger_ui_options=None,
