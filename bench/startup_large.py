@@ -9,7 +9,8 @@ package @octokit/openapi, as a SPEC), launch the mock as a user does, on a free 
 port, and measure the time from launch to the first correct answer (a 2xx to a GET of
 the first operation without path parameters) and the peak RSS of the server's process
 tree (the server and the child that loads the contracts) while it starts, then after
-the answer. `--prism` measures Prism the same way when bench/run.py has installed it
+the answer, and the CPU seconds the server spent until then (steadier than the wall
+time when other work shares the machine). `--prism` measures Prism the same way when bench/run.py has installed it
 (bench/.tools/). Prints one row per server and document; no numbers are asserted.
 
 Absolute numbers on a shared machine are noise; compare servers within one run.
@@ -69,6 +70,18 @@ def tree_rss_kb(pid: int) -> int:
     return total
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of `pid` and of its children it has waited for (the
+    mock's loading child), from /proc/PID/stat."""
+    import os
+
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def answered(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -92,6 +105,7 @@ def measure(command: list[str], url: str) -> dict[str, Any]:
                 after = tree_rss_kb(proc.pid)
                 return {
                     "start_s": round(ready, 2),
+                    "cpu_s": round(cpu_s(proc.pid), 2),
                     "peak_rss_mb": round(max(peak, after) / 1024),
                     "rss_mb": round(after / 1024),
                 }
@@ -131,13 +145,14 @@ def main() -> int:
         mockserver = Path(sys.executable).with_name("mockserver")
         for spec in specs:
             probe = probe_path(spec)
-            servers = {"ours": lambda port: [str(mockserver), "serve", str(spec), "--port", port]}
+            servers = {"ours": [str(mockserver), "serve", str(spec), "--port", "PORT"]}
             if args.prism and PRISM.exists():
-                servers["prism"] = lambda port: [str(PRISM), "mock", str(spec), "-p", port]
+                servers["prism"] = [str(PRISM), "mock", str(spec), "-p", "PORT"]
             for name, command in servers.items():
                 for run in range(1, args.runs + 1):
                     port = str(free_port())
-                    row = measure(command(port), f"http://127.0.0.1:{port}{probe}")
+                    argv = [port if arg == "PORT" else arg for arg in command]
+                    row = measure(argv, f"http://127.0.0.1:{port}{probe}")
                     print(json.dumps({"spec": spec.name, "server": name, "run": run, **row}))
     return 0
 

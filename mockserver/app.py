@@ -67,6 +67,7 @@ from .render import (
     seeded_rng,
     set_path,
 )
+from .routing_index import SegmentIndex
 from .state import InMemoryState, JournalEntry, State
 
 __all__ = ["MockServer"]
@@ -496,28 +497,25 @@ class Dispatcher:
                     guarded=frozenset(name for name, _ in credentials or ()),
                 )
                 routes.setdefault(lane.route.method, []).append(lane)
-        # Candidates by method and first path segment (None: a template starting with a
-        # parameter, tried for every path), in the order above.
-        self.routes: dict[tuple[str, str | None], list[Lane]] = {}
+        # Candidates by method and path segments (`routing_index`), in the order above,
+        # templates starting with a literal segment first.
+        self.routes: dict[str, SegmentIndex[Lane]] = {}
         for method, lanes in routes.items():
+            index = self.routes[method] = SegmentIndex()
             for lane in lanes:
-                first = (lane.route.base + lane.runtime.operation.path)[1:].split("/", 1)[0]
-                key = None if "{" in first else quote(first)
-                self.routes.setdefault((method, key), []).append(lane)
-        self.anywhere = {m: self.routes.get((m, None), []) for m in routes}
+                template = lane.route.base + lane.runtime.operation.path
+                parts = re.split(r"\{([^{}/]+)\}", template)  # as _path_pattern splits it
+                wire = "".join(quote(p) if i % 2 == 0 else f"{{{p}}}" for i, p in enumerate(parts))
+                first = template[1:].split("/", 1)[0]
+                index.add(wire, lane, rank=1 if "{" in first else 0)
 
     def match(self, scope: Scope) -> Lane | None:
         # Match the path as sent, then decode each parameter on its own: an encoded `/`
         # (`%2F`) belongs to its segment, as a real server reads it.
         raw = scope.get("raw_path")
         path = raw.decode("latin-1") if raw else quote(scope["path"])
-        method = scope["method"]
-        first = path[1:].split("/", 1)[0]
-        candidates: tuple[Lane, ...] = (
-            *self.routes.get((method, first), ()),
-            *self.anywhere.get(method, ()),
-        )
-        for lane in candidates:
+        index = self.routes.get(scope["method"])
+        for lane in index.candidates(path) if index is not None else ():
             match = lane.route.pattern.match(path)
             if match is not None:
                 route = lane.route
