@@ -517,10 +517,16 @@ def load_contract(
 
 
 def start_loading(
-    specs: Sequence[tuple[Path, Path | None]], *, in_child: bool = True, read_only: bool = False
+    specs: Sequence[tuple[Path, Path | None]],
+    *,
+    in_child: bool = True,
+    read_only: bool = False,
+    keep_source: bool = True,
 ) -> Callable[[], list[Contract]]:
     """Start loading contracts (`load_contract(spec, scenarios=..., read_only=...)` for
-    each pair); the returned function waits for them.
+    each pair); the returned function waits for them. `keep_source=False` drops each
+    document as written (`Contract.source`: its text, data and positions), for a caller
+    that only uses the resolved document: half as much to send back from the child.
 
     `in_child=True` loads them in a forked child, which sends them back pickled: the
     validators and resolvers (openapi-spec-validator with pydantic, prance), and what
@@ -532,10 +538,14 @@ def start_loading(
     """
 
     def load_all() -> list[Contract]:
-        return [
+        contracts = [
             load_contract(spec, scenarios=scenarios, read_only=read_only)
             for spec, scenarios in specs
         ]
+        for contract in contracts if not keep_source else ():
+            written = Source(path=contract.path, text="", data=None, positions={})
+            object.__setattr__(contract, "source", written)
+        return contracts
 
     if not in_child or not hasattr(os, "fork") or threading.active_count() > 1:
         return load_all

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
 from pathlib import Path
@@ -65,9 +66,7 @@ class Source:
     def locate(self, path: JsonPath) -> tuple[int, int] | None:
         """Line and column of the node at `path`, or of its nearest written ancestor."""
         if self.json_offsets is not None:
-            offset = self.json_offsets.find(path)
-            line = self.text.count("\n", 0, offset) + 1
-            return line, offset - (self.text.rfind("\n", 0, offset) + 1) + 1
+            return self.json_offsets.line_and_column(self.json_offsets.find(path))
         while True:
             if path in self.positions:
                 return self.positions[path]
@@ -92,6 +91,14 @@ class _JsonOffsets:
         # path -> (where the member is written: its key or item, where its value starts)
         self.members: dict[JsonPath, tuple[int, int]] = {(): (root, root)}
         self.scanned: set[JsonPath] = set()
+        self.line_starts: list[int] = []
+
+    def line_and_column(self, offset: int) -> tuple[int, int]:
+        """The 1-based line and column of a character offset."""
+        if not self.line_starts:
+            self.line_starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        line = bisect_right(self.line_starts, offset)
+        return line, offset - self.line_starts[line - 1] + 1
 
     def find(self, path: JsonPath) -> int:
         """The offset of the node at `path` (of a member: its key), or of the nearest

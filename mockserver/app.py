@@ -451,7 +451,8 @@ class Lane:
 class Dispatcher:
     """Every API request, its body already read whole, to its operation.
 
-    Routing is one precompiled pattern per operation, matched on the raw path. A request
+    Routing is one precompiled pattern per operation, matched on the raw path, tried only
+    for the operations whose template has the path's segments (`routing_index`). A request
     whose credential is one the scenarios list (`Lane.trusted`) skips Connexion's guard
     object and is validated by the operation's Connexion validators called directly, then
     answered: the express lane. Every other request goes through Connexion's

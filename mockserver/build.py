@@ -29,8 +29,9 @@ def build_app(config: MockConfig) -> MockServer:
     )
     jobs = [(Path(p), config.scenarios.get(Path(p).name.split(".")[0])) for p in paths]
     # Read-only: the mock never changes a document, and shared nodes make a big one
-    # (GitHub's) resolve in one pass, pickle small out of the loading child and stay small.
-    loaded = start_loading(jobs, read_only=True)
+    # (GitHub's) resolve in one pass, pickle small out of the loading child and stay small;
+    # the mock never reads a document as written (lines are for the loading errors).
+    loaded = start_loading(jobs, read_only=True, keep_source=False)
     from .app import MockServer  # Connexion is imported while the child loads
 
     return MockServer(config, loaded())
