@@ -7,11 +7,12 @@ For each document (default: a synthetic one of `--operations` operations written
 bench/gen_large_spec.py; pass GitHub's description, e.g. api.github.com.json from the npm
 package @octokit/openapi, as a SPEC), launch the mock as a user does, on a free loopback
 port, and measure the time from launch to the first correct answer (a 2xx to a GET of
-the first operation without path parameters) and the peak RSS of the server's process
-tree (the server and the child that loads the contracts) while it starts, then after
-the answer, and the CPU seconds the server spent until then (steadier than the wall
-time when other work shares the machine). `--prism` measures Prism the same way when bench/run.py has installed it
-(bench/.tools/). Prints one row per server and document; no numbers are asserted.
+the first operation without path parameters, else of the first one with `1` for each
+parameter), the CPU seconds the server spent until then (steadier than the wall time
+when other work shares the machine), and the peak RSS of the server's process tree (the
+server and the child that loads the contracts) while it starts, then after the answer.
+`--prism` measures Prism the same way when bench/run.py has installed it
+(bench/.tools/). Prints one JSON line per server and document; nothing is asserted.
 
 Absolute numbers on a shared machine are noise; compare servers within one run.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -44,13 +46,15 @@ def free_port() -> int:
 
 
 def probe_path(spec: Path) -> str:
-    """The first GET operation's path without a template (`/meta` on GitHub's)."""
+    """The first GET operation's path, without a template if one has none (`/meta` on
+    GitHub's), each path parameter filled with `1`."""
     text = spec.read_text(encoding="utf-8")
     doc = json.loads(text) if spec.suffix == ".json" else yaml.safe_load(text)
-    for path, item in doc["paths"].items():
-        if "get" in item and "{" not in path:
-            return str(path)
-    raise SystemExit(f"{spec}: no GET operation without path parameters to probe")
+    paths = [str(path) for path, item in doc["paths"].items() if "get" in item]
+    if not paths:
+        raise SystemExit(f"{spec}: no GET operation to probe")
+    chosen = next((path for path in paths if "{" not in path), paths[0])
+    return re.sub(r"\{[^{}/]+\}", "1", chosen)
 
 
 def tree_rss_kb(pid: int) -> int:
@@ -83,8 +87,11 @@ def cpu_s(pid: int) -> float:
 
 
 def answered(url: str) -> bool:
+    # Any bearer token: without a scenarios file the mock (like Prism) accepts any
+    # well-formed credential, and an operation without security ignores it.
+    request = urllib.request.Request(url, headers={"Authorization": "Bearer any-token"})
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(request, timeout=2) as response:
             return 200 <= int(response.status) < 300
     except (urllib.error.URLError, OSError, ValueError):
         return False
