@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contracts.catalog import load_contract
 from contracts.diff import diff_files
 from contracts.lint import lint_spec
 from mockserver.config import MockConfig
@@ -141,6 +142,26 @@ def test_a_ref_inside_an_extension_is_not_followed(tmp_path: Path) -> None:
     )
     (change,) = diff_files(spec, changed)
     assert "text" in change.message
+
+
+def test_an_extension_ref_is_kept_as_written_beside_a_ref_to_another_file(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "notes.md", "# Notes\n")
+    write(tmp_path, "schemas.yaml", "Note: {type: object, properties: {id: {type: integer}}}\n")
+    text = NOTES.replace(
+        "                type: object\n                required: [id, text]",
+        "                $ref: './schemas.yaml#/Note'\n                required: [id, text]",
+    )
+    spec = write(tmp_path, "notes.yaml", text)
+
+    contract = load_contract(spec)  # prance resolves the file reference
+
+    operation = contract.operation("GET /notes/{id}")
+    assert operation.definition["x-doc"] == {"$ref": "./notes.md#/no/such/part"}
+    assert contract.resolved["info"]["x-doc"] == {"$ref": "./notes.md"}
+    schema = operation.responses["200"].content["application/json"].schema
+    assert schema is not None and schema["properties"]["id"] == {"type": "integer"}
 
 
 def test_a_default_its_schema_refuses_is_the_same_warning_in_serve_and_lint(
