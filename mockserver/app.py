@@ -18,6 +18,7 @@ problems and the mock's own failures are rendered in the API's own error shape b
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import random
@@ -39,6 +40,7 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from contracts.catalog import Contract, Operation
 from contracts.scenarios import Fixture
 
+from .access import Access
 from .behave import Behaviour, MockRequest
 from .config import MockConfig
 from .connexion_ext import (
@@ -56,6 +58,8 @@ from .errors import PROBLEM_JSON, MockError, problem
 from .generate import Generator
 from .http import Limits, cors, mount_for
 from .negotiate import Choice, choose_preferred, default_choice, parse_preference
+from .pathparams import refused_path_parameter
+from .redact import Declared
 from .render import Skeleton, error_body, json_bytes, render_example, seeded_rng, set_path
 from .state import InMemoryState, JournalEntry, State
 
@@ -72,6 +76,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 JSON = "application/json"
 _RNG = random.Random()
 _UNPARSED = object()
+_NO_DECLARED = Declared()
 
 
 async def _send_bytes(
@@ -530,9 +535,9 @@ class Dispatcher:
         if lane is None:
             return await _captured(self.full, scope, _replay(raw, receive), send)
         try:
-            for name, value in scope["path_params"].items():
-                if ".." in value.split("/"):  # an encoded traversal (`..%2F`): refuse it
-                    raise BadRequestProblem(detail=f"{name}: path traversal is not allowed")
+            refused = refused_path_parameter(scope["path_params"])
+            if refused is not None:
+                raise BadRequestProblem(detail=refused)
             if self.express and lane.trusted(scope["headers"]):
                 parsed = lane.validation.check(scope, raw)
                 if parsed is not STREAMED:
@@ -587,8 +592,13 @@ class MockServer:
         self.config = config
         self.contracts = contracts
         self.state: State = InMemoryState(
-            {c.api_id: c.scenarios for c in contracts}, journal_size=config.journal_size
+            {c.api_id: c.scenarios for c in contracts},
+            journal_size=config.journal_size,
+            journal_bytes=config.journal_bytes,
         )
+        self.access = Access.build(config.host, config.allowed_hosts, config.admin_token)
+        # The credentials each API's spec declares: masked in the journal.
+        self.declared = {c.api_id: Declared.of(c.security_schemes) for c in contracts}
         self.mounts: dict[str, ApiMount] = {}
         mock_handler = MockHandler(self.mounts, self.state, config)
         connexion = ConnexionMiddleware(
@@ -630,7 +640,9 @@ class MockServer:
         from .admin import admin_app
 
         self.dispatch = Dispatcher(connexion, self.mounts, mock_handler, express=config.express)
-        self.limits = Limits(config.max_body_size, config.max_header_size, self.mounts)
+        self.limits = Limits(
+            config.max_body_size, config.max_header_size, self.mounts, config.body_timeout
+        )
         self.app: ASGIApp = cors(self._api) if config.cors else self._api
         self.admin = admin_app(self) if config.admin else None
         self.started = False
@@ -657,7 +669,17 @@ class MockServer:
             return
         path: str = scope["path"]
         if (path == "/__mock" or path.startswith("/__mock/")) and self.admin is not None:
-            await self.admin(scope, receive, send)
+            refusal = self.access.host_refusal(scope) or self.access.admin_refusal(scope)
+            if refusal is None:
+                await self.admin(scope, receive, send)
+            else:
+                await _send_bytes(
+                    send,
+                    refusal[0],
+                    json_bytes({"error": refusal[1]}),
+                    JSON,
+                    [(b"www-authenticate", b"Bearer")] if refusal[0] == 401 else None,
+                )
             return
         await self.app(scope, receive, send)
 
@@ -668,19 +690,42 @@ class MockServer:
         scope["flowcontract"] = info
         raw, status, response = b"", 0, b""
         try:
-            refusal = self.limits.headers(scope)
+            refusal: tuple[int, str, float | None] | None = None
+            host_refusal = self.access.host_refusal(scope)
+            if host_refusal is not None:
+                refusal = (*host_refusal, None)
+            else:
+                refusal = self.limits.headers(scope)
             if refusal is None:
                 raw, refusal = await self.limits.body(scope, receive)
             if refusal is not None:
                 status, response = await self.limits.refuse(scope, send, *refusal)
             else:
                 status, response = await self.dispatch(scope, raw, receive, send)
+        except asyncio.CancelledError:
+            # uvicorn cancels what is still running when its graceful-shutdown timeout
+            # ends: answer 503 in the API's shape (if nothing was sent yet) and end quietly
+            # instead of leaving a 500 and a traceback. Nothing else cancels a request.
+            if status == 0:
+                detail = "the mock is shutting down; retry against a running mock"
+                try:
+                    status, response = await self.limits.refuse(scope, send, 503, detail, None)
+                except RuntimeError:  # uvicorn's: this response had started already
+                    status = 503
         finally:
-            api = info.get("api")
-            if api is None:
-                mount = mount_for(scope["path"], self.mounts)
-                api = mount.api_id if mount else None
-            self.state.record(JournalEntry.of(scope, api, raw, status, response, start))
+            self.record(scope, raw, status, response, start)
+
+    def record(
+        self, scope: Scope, raw: bytes, status: int, response: bytes, started: float
+    ) -> None:
+        """Journal a request (masked and cut as `JournalEntry.of` does), whatever refused
+        it: the app, or the HTTP protocol before the app was called."""
+        api = scope.get("flowcontract", {}).get("api")
+        if api is None:
+            mount = mount_for(scope.get("path", "/"), self.mounts)
+            api = mount.api_id if mount else None
+        declared = self.declared.get(api, _NO_DECLARED) if api else _NO_DECLARED
+        self.state.record(JournalEntry.of(scope, api, raw, status, response, started, declared))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.cli import _is_loopback
+from mockserver.access import is_loopback
 from tests.conftest import ROOT, SPECS
 from tests.mockserver.conftest import free_port
 
@@ -167,8 +167,8 @@ def test_broken_spec_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_only_loopback_hosts_count_as_local() -> None:
-    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
-    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.4")
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
 
 
 def test_seed_makes_generated_data_reproducible() -> None:

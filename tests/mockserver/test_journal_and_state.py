@@ -12,7 +12,7 @@ from contracts import load_contract
 from mockserver.app import MockServer
 from mockserver.state import Journal, JournalEntry
 from tests.conftest import SPECS
-from tests.mockserver.conftest import case_request
+from tests.mockserver.conftest import ADMIN, case_request
 
 QUIVA = load_contract(SPECS / "quiva.yaml")
 RUN = case_request(QUIVA, QUIVA.scenarios.cases[0])  # type: ignore[union-attr]
@@ -69,7 +69,7 @@ def test_refusals_are_journaled_with_the_rule_that_chose_them(fresh: httpx.Clien
 def test_reset_empties_the_journal(fresh: httpx.Client) -> None:
     fresh.request(**RUN)
     assert fresh.get("/__mock/requests").json()["count"] == 1
-    assert fresh.post("/__mock/reset").json()["status"] == "reset"
+    assert fresh.post("/__mock/reset", headers=ADMIN).json()["status"] == "reset"
     assert fresh.get("/__mock/requests").json()["count"] == 0
     assert fresh.request(**RUN).status_code == 200  # fixtures are back: still answers
 
@@ -80,7 +80,7 @@ def test_admin_never_reachable_under_an_api_mount(client: httpx.Client) -> None:
 
 def test_concurrent_requests_are_all_journaled(mock: tuple[str, MockServer]) -> None:
     base, server = mock
-    httpx.post(f"{base}/__mock/reset")
+    httpx.post(f"{base}/__mock/reset", headers=ADMIN)
 
     async def burst() -> list[int]:
         limits = httpx.Limits(max_connections=32)
