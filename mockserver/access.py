@@ -21,7 +21,7 @@ import hmac
 import ipaddress
 import secrets
 from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Access", "Refusal", "is_loopback"]
@@ -44,7 +44,10 @@ def _host_name(value: str) -> str:
     """`Host` without its port, lower-cased, brackets kept for IPv6 (`[::1]`)."""
     value = value.strip().lower()
     if value.startswith("["):
-        return value[: value.find("]") + 1] if "]" in value else value
+        end = value.find("]") + 1
+        rest = value[end:]
+        port_only = not rest or (rest[0] == ":" and rest[1:].isdigit())
+        return value[:end] if end and port_only else value
     name, colon, port = value.rpartition(":")
     return name if colon and port.isdigit() else value
 
@@ -66,6 +69,8 @@ def _header(scope: MutableMapping[str, Any], name: bytes) -> str | None:
 class Access:
     hosts: frozenset[str]  # Host names allowed beside IP literals; "*" allows any
     admin_token: str | None  # None: the admin API is open (a loopback bind)
+    # Host header values already judged (the same one or two, request after request).
+    verdicts: dict[bytes, bool] = field(default_factory=dict, compare=False)
 
     @classmethod
     def build(cls, bound: str, allowed_hosts: Iterable[str], admin_token: str | None) -> Access:
@@ -83,9 +88,17 @@ class Access:
 
     def host_refusal(self, scope: MutableMapping[str, Any]) -> Refusal | None:
         """421 when the request's Host is not one this mock answers to."""
-        host = _header(scope, b"host")
-        if host is None or self.allows_host(_host_name(host)):
+        raw = next((v for k, v in scope["headers"] if k == b"host"), None)
+        if raw is None:
             return None  # no Host at all (HTTP/1.0): no browser sent it
+        allowed = self.verdicts.get(raw)
+        if allowed is None:
+            allowed = self.allows_host(_host_name(raw.decode("latin-1")))
+            if len(self.verdicts) < 1024:
+                self.verdicts[raw] = allowed
+        if allowed:
+            return None
+        host = raw.decode("latin-1")
         return 421, (
             f"the mock does not answer to Host {host!r}; "
             "start it with --allowed-host NAME to accept that name"

@@ -690,12 +690,8 @@ class MockServer:
         scope["flowcontract"] = info
         raw, status, response = b"", 0, b""
         try:
-            refusal: tuple[int, str, float | None] | None = None
-            host_refusal = self.access.host_refusal(scope)
-            if host_refusal is not None:
-                refusal = (*host_refusal, None)
-            else:
-                refusal = self.limits.headers(scope)
+            host = self.access.host_refusal(scope)
+            refusal = (*host, None) if host is not None else self.limits.headers(scope)
             if refusal is None:
                 raw, refusal = await self.limits.body(scope, receive)
             if refusal is not None:

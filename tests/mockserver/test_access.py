@@ -181,3 +181,21 @@ def test_serve_refuses_a_foreign_host_and_allows_a_named_one() -> None:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=15)
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [
+        ("127.0.0.1", 200),
+        ("[::1]:4010", 200),
+        ("LOCALHOST:4010", 200),
+        ("localhost.", 200),
+        ("192.168.1.5:4010", 200),  # the machine's own address: an IP cannot be rebound
+        ("localhost.attacker.example", 421),
+        ("127.0.0.1.nip.io", 421),
+        ("attacker.example:80", 421),
+        ("[::1].attacker.example", 421),
+    ],
+)
+def test_which_hosts_the_mock_answers_to(base_url: str, host: str, status: int) -> None:
+    assert httpx.get(f"{base_url}/__mock/health", headers={"Host": host}).status_code == status
