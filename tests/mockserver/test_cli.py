@@ -137,6 +137,22 @@ def test_own_scenarios_file_replaces_the_fixtures(tmp_path: Path) -> None:
             "mockserver serve: argument --max-body-size: '²' is not a whole number",
         ),
         (["--port", "70000"], "mockserver: --port 70000 is not a TCP port"),
+        (
+            ["--journal-bytes", "1000"],
+            "mockserver serve: argument --journal-bytes: 1000 is below the minimum of 65536",
+        ),
+        (
+            ["--header-timeout", "-1"],
+            "mockserver serve: argument --header-timeout: -1 is not between 0 and 86400 seconds",
+        ),
+        (
+            ["--body-timeout", "nan"],
+            "mockserver serve: argument --body-timeout: nan is not between 0 and 86400 seconds",
+        ),
+        (
+            ["--shutdown-timeout", "soon"],
+            "mockserver serve: argument --shutdown-timeout: 'soon' is not a number of seconds",
+        ),
     ],
     ids=[
         "unknown-api",
@@ -145,6 +161,10 @@ def test_own_scenarios_file_replaces_the_fixtures(tmp_path: Path) -> None:
         "negative-body",
         "unicode-digit",
         "port",
+        "journal-bytes",
+        "negative-timeout",
+        "nan-timeout",
+        "word-timeout",
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], expected: str) -> None:
