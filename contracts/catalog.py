@@ -39,6 +39,7 @@ __all__ = [
     "has_external_refs",
     "inline_local_refs",
     "load_contract",
+    "ref_siblings_as_all_of",
     "resolve_spec_argument",
     "start_loading",
 ]
@@ -360,6 +361,42 @@ def inline_local_refs(data: Any) -> Any:
     return walk(data)
 
 
+# JSON Schema keywords that constrain a value: beside a `$ref` (OpenAPI 3.1, JSON Schema
+# 2020-12) they apply together with the referenced schema. Annotations (description,
+# summary, examples) and Path Item fields beside a `$ref` are not among them.
+_ASSERTIONS = frozenset(
+    {
+        "type", "const", "enum", "format", "default", "nullable",
+        "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+        "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems",
+        "maxContains", "minContains", "contains", "prefixItems", "items", "unevaluatedItems",
+        "maxProperties", "minProperties", "required", "dependentRequired", "properties",
+        "patternProperties", "additionalProperties", "unevaluatedProperties", "propertyNames",
+        "dependentSchemas", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+        "readOnly", "writeOnly",
+    }
+)  # fmt: skip
+
+
+def ref_siblings_as_all_of(node: Any) -> Any:
+    """`{$ref: X, required: [a]}` as `{allOf: [{$ref: X}], required: [a]}` everywhere in
+    an OpenAPI 3.1 document: what 2020-12 means by it, and what a resolver that replaces a
+    `$ref` node by its target (prance, `inline_local_refs`) keeps. A copy; `node` as is."""
+    if isinstance(node, Mapping):
+        out = {key: ref_siblings_as_all_of(value) for key, value in node.items()}
+        ref = out.get("$ref")
+        constraints = set(_ASSERTIONS.intersection(out))
+        if isinstance(out.get("required"), bool):  # a parameter's flag, not a schema's list
+            constraints.discard("required")
+        if isinstance(ref, str) and constraints:
+            siblings = {key: value for key, value in out.items() if key not in ("$ref", "allOf")}
+            return {"allOf": [{"$ref": ref}, *out.get("allOf", [])], **siblings}
+        return out
+    if isinstance(node, list):
+        return [ref_siblings_as_all_of(value) for value in node]
+    return node
+
+
 def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -> dict[str, Any]:
     """Validate `source` as OpenAPI and inline every local and file `$ref` (prance).
 
@@ -389,6 +426,8 @@ def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -
             raise SpecError(
                 f"cannot validate: {str(exc).splitlines()[0]}", file=source.path
             ) from None
+    if str(data.get("openapi", "")).startswith("3.1"):
+        data = ref_siblings_as_all_of(data)
     if read_only and not has_external_refs(data):
         _refuse_dangling_refs(source)
         return dict(inline_local_refs(data))

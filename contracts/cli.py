@@ -10,7 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import diff, lint, verify
+from . import lint_command, verify
+from .diff import command as diff_command
 from .errors import FlowcontractError
 
 __all__ = ["main"]
@@ -19,8 +20,8 @@ __all__ = ["main"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contracts", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    lint.add_parser(sub)  # each command registers itself and sets `run`
-    diff.add_parser(sub)
+    lint_command.add_parser(sub)  # each command registers itself and sets `run`
+    diff_command.add_parser(sub)
     verify.add_parser(sub)
     return parser
 

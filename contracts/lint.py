@@ -33,6 +33,7 @@ from .catalog import (
 )
 from .errors import ScenariosError, SpecError, UsageError
 from .examples import DocumentedExample, iter_examples, schema_validator
+from .pathtemplates import template_names
 from .scenarios import check_scenarios, load_scenarios
 from .yamlsource import JsonPath, Source, load_source
 
@@ -430,16 +431,10 @@ def _operation_ids(spec: _Spec) -> None:
             first[op.operation_id] = op
 
 
-def _template_names(path: str) -> list[str]:
-    from .diff import _template_names as names
-
-    return names(path)
-
-
 @_check
 def _path_parameters(spec: _Spec) -> None:
     for op in spec.contract.operations:
-        in_path = _template_names(op.path)
+        in_path = template_names(op.path)
         declared = [p.get("name") for p in op.parameters if p.get("in") == "path"]
         for name in in_path:
             if name not in declared:
@@ -730,44 +725,3 @@ def finding_as_dict(finding: Finding) -> dict[str, Any]:
         "message": finding.message,
         "path": finding.path,
     }
-
-
-# -- command line -----------------------------------------------------------------------
-
-
-def add_parser(sub: Any) -> None:
-    """Register `contracts lint` on the CLI's subparsers."""
-    parser = sub.add_parser(
-        "lint",
-        help="check specs and scenarios for defects a client could trip over",
-        description="Lint OpenAPI contracts and their scenarios files. Exit 1 on any error.",
-    )
-    parser.add_argument(
-        "specs",
-        nargs="*",
-        metavar="SPEC",
-        help="API ids or spec files (default: every spec in specs/ with its scenarios)",
-    )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.set_defaults(run=run)
-
-
-def run(args: Any) -> int:
-    """`contracts lint`: print the findings; 1 if any is an error, else 0."""
-    from .catalog import default_specs_dir
-    from .reporters import lint_json, lint_text
-
-    paths = (
-        [resolve_spec_argument(s) for s in args.specs]
-        if args.specs
-        else find_specs(default_specs_dir())
-    )
-    findings: list[Finding] = []
-    for path in paths:
-        findings.extend(lint_spec(path))
-    print(
-        lint_json(findings, len(paths))
-        if args.format == "json"
-        else lint_text(findings, len(paths))
-    )
-    return 1 if any(f.severity == "error" for f in findings) else 0

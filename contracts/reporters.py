@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from .diff import LEVELS, Change
+from .diff.rules import LEVELS, Change
 from .lint import Finding
 
 __all__ = [

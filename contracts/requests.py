@@ -10,6 +10,7 @@ that runs. Credentials are placed where their security scheme says.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,8 +26,10 @@ __all__ = [
     "apply_credential",
     "case_request",
     "default_parameters",
+    "documented_values",
     "scenario_credentials",
     "scenarios_operation",
+    "schema_value",
     "wire",
 ]
 
@@ -48,6 +51,8 @@ def apply_credential(schemes: Mapping[str, Any], scheme_name: str, value: str) -
         if str(scheme.get("scheme", "bearer")).lower() == "basic":
             encoded = base64.b64encode(value.encode()).decode()
             return AppliedCredential("header", "Authorization", f"Basic {encoded}")
+        return AppliedCredential("header", "Authorization", f"Bearer {value}")
+    if kind in ("oauth2", "openIdConnect"):
         return AppliedCredential("header", "Authorization", f"Bearer {value}")
     if kind == "apiKey":
         return AppliedCredential(str(scheme.get("in", "header")), str(scheme["name"]), value)
@@ -118,12 +123,133 @@ def _parameter_example(param: Mapping[str, Any]) -> tuple[bool, Any]:
         if isinstance(example, Mapping) and "value" in example:
             return True, example["value"]
     schema = param.get("schema") or {}
+    if "const" in schema:  # OpenAPI 3.1: the only valid value
+        return True, schema["const"]
     for key in ("example", "default"):
         if key in schema:
             return True, schema[key]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return True, schema["enum"][0]
+    for key in ("enum", "examples"):  # `examples`: a 3.1 schema's list of values
+        if isinstance(schema.get(key), list) and schema[key]:
+            return True, schema[key][0]
     return False, None
+
+
+# Values of string formats a server may parse; each is valid for its format.
+_FORMAT_VALUES = {
+    "date": "2024-01-01",
+    "date-time": "2024-01-01T00:00:00Z",
+    "time": "00:00:00Z",
+    "email": "user@example.com",
+    "uuid": "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+    "uri": "https://example.com/",
+    "url": "https://example.com/",
+    "hostname": "example.com",
+    "ipv4": "192.0.2.1",
+    "ipv6": "2001:db8::1",
+    "byte": "AA==",
+}
+
+
+def _number(schema: Mapping[str, Any], integer: bool) -> int | float:
+    """The smallest valid number at or above 1 (an id is rarely 0), within the bounds."""
+    low = schema.get("minimum")
+    if isinstance(schema.get("exclusiveMinimum"), (int, float)) and not isinstance(
+        schema.get("exclusiveMinimum"), bool
+    ):
+        low = schema["exclusiveMinimum"] + (1 if integer else 1e-9)  # 3.1: a number
+    elif schema.get("exclusiveMinimum") is True and low is not None:
+        low = low + (1 if integer else 1e-9)  # 3.0: a flag on `minimum`
+    high = schema.get("maximum")
+    value: float = 1 if low is None or low <= 1 else low
+    if high is not None and value > high:
+        value = high if low is None else low
+    step = schema.get("multipleOf")
+    if isinstance(step, (int, float)) and step > 0:
+        value = -(-value // step) * step
+    if integer:
+        return int(-(-value // 1))
+    return float(value)
+
+
+def _string(schema: Mapping[str, Any]) -> str:
+    shortest = int(schema.get("minLength") or 0)
+    longest = schema.get("maxLength")
+    pattern = schema.get("pattern")
+    if isinstance(pattern, str):
+        # The simplest string the pattern matches in full (deterministic: Hypothesis's
+        # shrinking), of a length the schema allows.
+        import hypothesis
+        from hypothesis import strategies
+
+        def fits(text: str) -> bool:
+            return len(text) >= shortest and (longest is None or len(text) <= longest)
+
+        try:
+            return str(
+                hypothesis.find(
+                    strategies.from_regex(pattern, fullmatch=True).filter(fits),
+                    lambda _text: True,
+                    settings=hypothesis.settings(database=None, max_examples=200),
+                )
+            )
+        except (hypothesis.errors.NoSuchExample, hypothesis.errors.Unsatisfiable, re.error):
+            pass  # a pattern Python cannot read, or one too narrow: fall back on the format
+    text = _FORMAT_VALUES.get(str(schema.get("format")), "example")
+    if len(text) < shortest:
+        text = text + "x" * (shortest - len(text))
+    if longest is not None and len(text) > longest:
+        text = text[: max(int(longest), shortest)]
+    return text
+
+
+def schema_value(schema: Mapping[str, Any]) -> Any:
+    """A simple value valid against `schema` (examples, then the type, format, enum,
+    pattern and bounds): an integer id is an integer, never the string `example`."""
+    for key in ("example", "default", "const"):
+        if key in schema:
+            return schema[key]
+    if isinstance(schema.get("examples"), list) and schema["examples"]:
+        return schema["examples"][0]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][0]
+    for combinator in ("allOf", "oneOf", "anyOf"):
+        parts = schema.get(combinator)
+        if isinstance(parts, list) and parts and isinstance(parts[0], Mapping):
+            if combinator == "allOf":
+                merged: dict[str, Any] = {}
+                for part in parts:
+                    if isinstance(part, Mapping):
+                        value = schema_value(part)
+                        if not isinstance(value, dict):
+                            return value
+                        merged.update(value)
+                return merged
+            return schema_value(parts[0])
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind is None:
+        kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+    if kind == "integer":
+        return _number(schema, integer=True)
+    if kind == "number":
+        return _number(schema, integer=False)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    if kind == "array":
+        items = schema.get("items")
+        item = schema_value(items) if isinstance(items, Mapping) else "example"
+        return [item] * max(int(schema.get("minItems") or 0), 1 if items else 0)
+    if kind == "object":
+        props = schema.get("properties") or {}
+        return {
+            name: schema_value(props.get(name) or {})
+            for name in schema.get("required") or []
+            if isinstance(props.get(name, {}), Mapping)
+        }
+    return _string(schema)
 
 
 def _running_fixture(contract: Contract, name: str) -> str | None:
@@ -140,7 +266,8 @@ def _running_fixture(contract: Contract, name: str) -> str | None:
 def default_parameters(
     contract: Contract, operation: Operation, *, optional_query: bool = False
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Path and query values for a request that should run: documented examples first."""
+    """Path and query values for a request that should run: documented examples first,
+    then the scenarios' fixtures, then a value the parameter's schema allows."""
     path: dict[str, Any] = {}
     query: dict[str, Any] = {}
     for param in operation.parameters:
@@ -153,11 +280,21 @@ def default_parameters(
         if not found:
             fixture = _running_fixture(contract, name)
             found, value = fixture is not None, fixture
-        if not found and where == "path":
-            found, value = True, "example"
+        if not found:  # a required value the docs do not show: one the schema allows
+            found, value = True, schema_value(param.get("schema") or {})
         if found:
             (path if where == "path" else query)[name] = value
     return path, query
+
+
+def documented_values(contract: Contract, operation: Operation) -> bool:
+    """Whether every value `default_parameters` fills in is documented (an example or a
+    scenarios fixture) rather than made up from a schema."""
+    return all(
+        _parameter_example(param)[0] or _running_fixture(contract, str(param.get("name")))
+        for param in operation.parameters
+        if param.get("in") == "path" or (param.get("in") == "query" and param.get("required"))
+    )
 
 
 def case_request(contract: Contract, operation: Operation, case: Case) -> Request:

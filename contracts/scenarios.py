@@ -74,6 +74,11 @@ SCENARIOS_SCHEMA: dict[str, Any] = {
             },
         },
         "unknown_credentials": {"enum": ["accept", "reject"]},
+        "behaviour": {
+            "type": "string",
+            "pattern": r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$",
+            "description": "the Python module with the mock's rules for this API",
+        },
         "scopes": {
             "type": "array",
             "items": {
@@ -228,6 +233,7 @@ class Scenarios:
     operation: str | None = None
     credentials: Mapping[str, Credential] = field(default_factory=dict)
     unknown_credentials: Literal["accept", "reject"] = "accept"
+    behaviour: str | None = None  # a dotted module name (mockserver.behave.Behaviour)
     scopes: tuple[ScopeRule, ...] = ()
     workflows: Workflows | None = None
     pairs: Mapping[str, str] = field(default_factory=dict)
@@ -316,6 +322,7 @@ def load_scenarios(path: Path | str) -> Scenarios:
             for name, c in (data.get("credentials") or {}).items()
         },
         unknown_credentials=data.get("unknown_credentials", "accept"),
+        behaviour=data.get("behaviour"),
         scopes=tuple(
             ScopeRule(require=s["require"], respond=_ref(s["respond"]), when=s.get("when") or {})
             for s in data.get("scopes") or ()

@@ -5,31 +5,40 @@ Most rules are data in the scenarios file and are applied here for every API:
   * scopes: a credential lacking a required scope gets the documented 403;
   * workflows: the fixture a request names (or the default for unknown ids) has a
     state, and a state may map to a documented response (archived → 400 ArchivedFlow).
-What data cannot say lives in a small module per API (`mockserver.behaviours.<id>`),
-which may define three hooks:
-  * `refuse(request)`: request-level rules checked before the workflow is looked up;
-  * `run(request, fixture)`: rules of a runnable workflow (quiva's debounceOn);
-  * `default_example(request)`: the success example when no request example matches.
+What data cannot say lives in a Python module per API, the `Behaviour` protocol below.
+The scenarios file names it (`behaviour: mypkg.myapi`, importable from the environment the
+mock runs in); by default it is `mockserver.behaviours.<id>` when that module exists. A
+module that cannot be imported (a typo inside it, a name that does not exist) is a
+`BehaviourError`: one line, never ignored.
 """
 
 from __future__ import annotations
 
 import importlib
 import re
+import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 from contracts.catalog import Operation
-from contracts.errors import UsageError
+from contracts.errors import FlowcontractError, UsageError
 from contracts.requests import apply_credential
 from contracts.scenarios import Credential, Fixture, ResponseRef, Scenarios
 
 from .negotiate import Choice
 from .state import State
 
-__all__ = ["Behaviour", "MockRequest", "load_behaviour", "presented_credentials"]
+__all__ = [
+    "HOOKS",
+    "ApiBehaviour",
+    "Behaviour",
+    "BehaviourError",
+    "MockRequest",
+    "load_behaviour",
+    "presented_credentials",
+]
 
 
 @dataclass(frozen=True)
@@ -89,24 +98,101 @@ def _choice(ref: ResponseRef, operation: Operation, rule: str) -> Choice:
     return Choice(status=ref.status, media_type=media_type, example=ref.example, rule=rule)
 
 
-def load_behaviour(api: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(f"mockserver.behaviours.{api}")
-    except ModuleNotFoundError:
+class Behaviour(Protocol):
+    """What an API's behaviour module may define, beyond the scenarios' data. Every hook
+    is optional: a module defines the ones its API needs (at least one). A hook answers
+    with a `Choice` naming a documented response example, or None to let the next rule
+    decide.
+
+    Order for a validated request: `Prefer` → the scenarios' scope rules → `refuse` →
+    the workflow state's documented response → `run` → a request/response example pair
+    → `default_example`. A choice of `text/event-stream` is answered by `stream`.
+    """
+
+    def refuse(self, request: MockRequest) -> Choice | None:
+        """A request-level rule, checked before the workflow is looked up."""
+
+    def run(self, request: MockRequest, fixture: Fixture | None) -> Choice | None:
+        """A rule of a runnable workflow, over the fixture the request names (if any)."""
+
+    def default_example(self, request: MockRequest) -> str | None:
+        """The success example's name when no request example pairs with the body."""
+
+    def stream(self, request: MockRequest, fixture: Fixture | None, body: Any) -> bytes:
+        """The `text/event-stream` body, around the operation's success body."""
+
+
+HOOKS = ("refuse", "run", "default_example", "stream")
+
+
+class BehaviourError(FlowcontractError):
+    """A behaviour module that cannot be used: not importable, or not a `Behaviour`."""
+
+    code = "behaviour-invalid"
+
+
+def _failed_import(name: str, origin: str, exc: BaseException) -> BehaviourError:
+    cause = " ".join(f"{type(exc).__name__}: {exc}".split())
+    where: dict[str, Any] = {}
+    if isinstance(exc, SyntaxError) and exc.filename:
+        where = {"file": exc.filename, "line": exc.lineno, "column": exc.offset}
+    elif exc.__traceback__ is not None:
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        where = {"file": frame.filename, "line": frame.lineno}
+    return BehaviourError(
+        f"behaviour module {name!r} ({origin}) cannot be imported: {cause}", **where
+    )
+
+
+def load_behaviour(api: str, named: str | None = None, origin: str = "") -> ModuleType | None:
+    """The API's behaviour module: `named` (by the scenarios file), else
+    `mockserver.behaviours.<api>` if it exists, else None."""
+    name = named or f"mockserver.behaviours.{api}"
+    origin = origin or ("the default for this API" if named is None else "named by the scenarios")
+    if named is None and not api.isidentifier():
         return None
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name and named is None:
+            return None  # the API has no module of its own
+        if (
+            exc.name is not None
+            and name.startswith(exc.name)
+            and name[len(exc.name) :][:1] in ("", ".")
+        ):
+            raise BehaviourError(
+                f"behaviour module {name!r} ({origin}) is not importable from this Python "
+                f"environment: no module named {exc.name!r}"
+            ) from None
+        raise _failed_import(name, origin, exc) from None
+    except Exception as exc:  # any failure while the module runs is the module's bug
+        raise _failed_import(name, origin, exc) from None
+    hooks = {hook: getattr(module, hook) for hook in HOOKS if hasattr(module, hook)}
+    if not hooks:
+        raise BehaviourError(
+            f"behaviour module {name!r} ({origin}) defines none of {', '.join(HOOKS)}"
+        )
+    for hook, value in hooks.items():
+        if not callable(value):
+            raise BehaviourError(f"behaviour module {name!r} ({origin}): {hook} is not callable")
+    return module
 
 
-class Behaviour:
-    """One API's rules: the scenarios' data plus the API's module, if it has one."""
+class ApiBehaviour:
+    """One API's rules: the scenarios' data plus the API's `Behaviour` module, if any."""
 
     def __init__(self, api: str, scenarios: Scenarios | None, schemes: Mapping[str, Any]):
         self.api = api
         self.scenarios = scenarios
         self.schemes = schemes
-        module = load_behaviour(api)
+        named = scenarios.behaviour if scenarios else None
+        origin = f"named by {scenarios.path}" if scenarios and named else ""
+        module = load_behaviour(api, named, origin)
         self._refuse: Callable[..., Choice | None] | None = getattr(module, "refuse", None)
         self._run: Callable[..., Choice | None] | None = getattr(module, "run", None)
         self._default: Callable[..., str | None] | None = getattr(module, "default_example", None)
+        self._stream: Callable[..., bytes] | None = getattr(module, "stream", None)
         self.presented = presented_credentials(scenarios, schemes) if scenarios else []
         self.all_scopes = frozenset(
             s for c in (scenarios.credentials.values() if scenarios else ()) for s in c.scopes
@@ -160,3 +246,11 @@ class Behaviour:
 
     def default_example(self, request: MockRequest) -> str | None:
         return self._default(request) if self._default else None
+
+    def stream(self, request: MockRequest, state: State, body: Any) -> bytes | None:
+        """The event stream answering `request` (the module's `stream` hook, over the
+        request's fixture), or None when the API's module has none."""
+        if self._stream is None:
+            return None
+        _, fixture = self.fixture_state(request, state)
+        return self._stream(request, fixture, body)

@@ -27,6 +27,7 @@ from typing import Any, Protocol, cast
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from .asgi import RequestNote
 from .config import MockConfig
 from .errors import PROBLEM_JSON, problem
 
@@ -103,7 +104,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             "query_string": query,
             "headers": self.headers or [],
             "client": self.client,
-            "flowcontract": {"rule": f"connection: {detail}"},
+            "flowcontract": RequestNote(rule=f"connection: {detail}"),
         }
         self.mock.record(scope, b"", status, reply.partition(b"\r\n\r\n")[2], self._started)
 

@@ -1,6 +1,14 @@
 """Connexion, through its extension points: routing without operationIds, security
 handlers that consult the scenarios, request validation with clear messages.
 
+This module is the adapter: it is the only one that touches Connexion's private API
+(`ConnexionMiddleware._build_middleware_stack`, each middleware's `apis[base]` and their
+`operations`, `SecurityOperation.security`/`security_schemes`,
+`RequestValidationOperation._operation`/`_validator_map`, the `connexion_routing` scope
+extension). Each such read goes through `_internal`, which raises
+`ConnexionInternalsChanged` naming the attribute when a Connexion release renames it;
+`tests/mockserver/test_connexion_adapter.py` exercises every one of them.
+
 Connexion does route → guard → validate; everything after that is ours. Nothing here
 forks Connexion: a Resolver subclass, `security_map` handler classes, `validator_map`
 validators, and a request-validation middleware subclass whose per-operation objects can
@@ -12,45 +20,166 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from importlib.metadata import version
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem, OAuthResponseProblem
+from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
     RequestValidationOperation,
 )
+from connexion.middleware.security import SecurityMiddleware
 from connexion.resolver import Resolution, Resolver
-from connexion.security import ApiKeySecurityHandler, BearerSecurityHandler
+from connexion.security import (
+    AbstractSecurityHandler,
+    ApiKeySecurityHandler,
+    BearerSecurityHandler,
+)
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
+from connexion.validators.abstract import AbstractRequestBodyValidator
+from connexion.validators.form_data import FormDataValidator, MultiPartFormDataValidator
 from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
-from jsonschema import Draft4Validator, FormatChecker, ValidationError
+from jsonschema import Draft4Validator, Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
+from jsonschema_rs import Draft202012Validator as Draft202012Fast
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartParser
 
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
 
+from .asgi import RequestNote
+from .formats import REQUEST_FORMATS
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
+from .oas31 import ORIGINAL_SCHEMA
 
 __all__ = [
     "STREAMED",
     "CachedRequestValidationMiddleware",
+    "CachedRequestValidationOperation",
+    "ConnexionInternalsChanged",
     "Credentials",
+    "OperationObjects",
     "PathResolver",
     "accepted_credentials",
+    "build_stack",
+    "check_internals",
+    "mark_routed",
     "operation_key",
+    "operation_objects",
+    "routed",
     "security_map_for",
     "validator_map",
 ]
 
 
+connexion_version = version("connexion")
 STREAMED = object()  # CachedRequestValidationOperation.check: validate through `receive`
+
+
+class ConnexionInternalsChanged(RuntimeError):
+    """A private attribute of Connexion that the adapter relies on is gone."""
+
+
+def _internal(owner: Any, name: str) -> Any:
+    try:
+        return getattr(owner, name)
+    except AttributeError:
+        kind = owner if isinstance(owner, type) else type(owner)
+        raise ConnexionInternalsChanged(
+            f"connexion {connexion_version}: {kind.__module__}.{kind.__qualname__} has no "
+            f"attribute {name!r}, which mockserver.connexion_ext relies on"
+        ) from None
+
+
+# Connexion methods our subclasses override or call, by the class that defines them.
+_OVERRIDDEN: tuple[tuple[type, str], ...] = (
+    (AbstractSecurityHandler, "_generic_check"),
+    (AbstractSecurityHandler, "_resolve_func"),
+    (AbstractRequestBodyValidator, "_parse"),
+    (AbstractRequestBodyValidator, "_validate"),
+    (RequestValidationOperation, "extract_content_type"),
+    (RequestValidationOperation, "validate_mime_type"),
+    (ConnexionMiddleware, "_build_middleware_stack"),
+)
+
+
+def check_internals() -> None:
+    """Raise `ConnexionInternalsChanged` if a Connexion method the adapter overrides or
+    calls is gone (instance attributes are checked as they are read, by `_internal`)."""
+    for owner, name in _OVERRIDDEN:
+        _internal(owner, name)
+
+
+def build_stack(connexion: ConnexionMiddleware) -> list[Any]:
+    """Build Connexion's middleware stack now (it is otherwise built on the first
+    request, after `add_api`): the middleware instances, outermost first."""
+    connexion.app, connexion.middleware_stack = _internal(connexion, "_build_middleware_stack")()
+    return list(connexion.middleware_stack)
+
+
+@dataclass(frozen=True)
+class OperationObjects:
+    """Connexion's per-operation objects for one operation under one mount."""
+
+    guard: Any  # SecurityOperation: guard → request validation → the mock's handler
+    validation: CachedRequestValidationOperation
+    security: list[Mapping[str, Any]] | None  # the operation's security requirements
+    schemes: Mapping[str, Mapping[str, Any]]  # the document's security schemes
+
+
+def _operations(middleware: Any, base: str) -> dict[str, Any]:
+    apis = _internal(middleware, "apis")
+    if base not in apis:
+        raise ConnexionInternalsChanged(
+            f"connexion {connexion_version}: {type(middleware).__qualname__}.apis has no "
+            f"entry for the mount {base!r}"
+        )
+    return {k: v for api in apis[base] for k, v in _internal(api, "operations").items()}
+
+
+def operation_objects(stack: list[Any], base: str) -> dict[str, OperationObjects]:
+    """By operation key, the guard and validation objects Connexion built for the API
+    mounted at `base`, from the stack `build_stack` returned."""
+    security = next(m for m in stack if isinstance(m, SecurityMiddleware))
+    validation = next(m for m in stack if isinstance(m, CachedRequestValidationMiddleware))
+    guards = _operations(security, base)
+    checks = _operations(validation, base)
+    return {
+        key: OperationObjects(
+            guard=guard,
+            validation=checks[key],
+            security=_internal(guard, "security"),
+            schemes=_internal(guard, "security_schemes"),
+        )
+        for key, guard in guards.items()
+    }
+
+
+def mark_routed(scope: Any, base: str, operation_id: str, app: Any) -> None:
+    """Annotate a request routed by the mock as Connexion's RoutingMiddleware does, for
+    its security and validation operations and its error handlers downstream."""
+    scope["root_path"] = base
+    scope.setdefault("extensions", {})["connexion_routing"] = {
+        "api_base_path": base,
+        "operation_id": operation_id,
+    }
+    scope["app"] = app
+
+
+def routed(scope: Any) -> tuple[str | None, str | None]:
+    """The mount (base path) and operation key routing gave a request, if any."""
+    routing = (scope.get("extensions") or {}).get("connexion_routing") or {}
+    return routing.get("api_base_path"), routing.get("operation_id")
 
 
 def operation_key(method: str, path: str) -> str:
@@ -167,11 +296,13 @@ def describe(error: ValidationError) -> str:
 
 
 class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """Connexion's JSON body validator with three changes: one compiled validator per
+    """Connexion's JSON body validator with four changes: one compiled validator per
     schema (Connexion builds one per request), a refusal for bodies that are not UTF-8 or
-    nest too deeply (Connexion lets those escape as 500s), and messages naming the field."""
+    nest too deeply (Connexion lets those escape as 500s), messages naming the field, and
+    an OpenAPI 3.1 body validated against its original schema with JSON Schema 2020-12
+    (the schema Connexion holds is the 3.0 view of `oas31`, which carries it)."""
 
-    _compiled: dict[int, tuple[Any, Draft4Validator]] = {}  # noqa: RUF012 - process-wide cache
+    _compiled: dict[int, tuple[Any, Draft4Validator | Draft202012Validator]] = {}  # noqa: RUF012 - process-wide cache
     _fast: dict[int, tuple[Any, Any]] = {}  # noqa: RUF012 - process-wide cache
 
     @property
@@ -182,22 +313,33 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         key = id(self._schema)
         hit = self._fast.get(key)
         if hit is None or hit[0] is not self._schema:
-            text = json.dumps(self._schema)
-            usable = not any(k in text for k in ('"nullable"', '"readOnly"', '"writeOnly"', '"x-'))
-            check = Draft4Fast(self._schema, validate_formats=True) if usable else None
+            original = self._schema.get(ORIGINAL_SCHEMA)
+            text = json.dumps(self._schema if original is None else original)
+            usable = not any(
+                k in text
+                for k in ('"nullable"', '"readOnly"', '"writeOnly"', '"x-', '"int32"', '"int64"')
+            )
+            check: Draft4Fast | Draft202012Fast | None = None
+            if usable and original is None:
+                check = Draft4Fast(self._schema, validate_formats=True)
+            elif usable:
+                check = Draft202012Fast(original, validate_formats=True)
             hit = (self._schema, check)
             self._fast[key] = hit
         return hit[1]
 
     @property
-    def _validator(self) -> Draft4Validator:
+    def _validator(self) -> Draft4Validator | Draft202012Validator:
         key = id(self._schema)
         hit = self._compiled.get(key)
         if hit is None or hit[0] is not self._schema:
             from connexion.json_schema import Draft4RequestValidator
 
-            validator = Draft4RequestValidator(
-                self._schema, format_checker=Draft4Validator.FORMAT_CHECKER
+            original = self._schema.get(ORIGINAL_SCHEMA)
+            validator = (
+                Draft4RequestValidator(self._schema, format_checker=REQUEST_FORMATS)
+                if original is None
+                else Draft202012Validator(original, format_checker=REQUEST_FORMATS)
             )
             hit = (self._schema, validator)
             self._compiled[key] = hit
@@ -205,9 +347,9 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         parsed = self.parse_bytes(b"".join([chunk async for chunk in stream]))
-        info = scope.get("flowcontract")
-        if info is not None:
-            info["body"] = parsed  # parsed once: the mock's handler reuses it
+        note = scope.get("flowcontract")
+        if isinstance(note, RequestNote):
+            note.body = parsed  # parsed once: the mock's handler reuses it
         return parsed
 
     def parse_bytes(self, raw: bytes) -> Any:
@@ -248,31 +390,54 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         fast = self._fast_check
         if fast is not None and fast.is_valid(body):
             return None
-        try:  # the authority: Connexion's own request validator, and its error
-            self._validator.validate(body)
-        except ValidationError as exc:
-            raise BadRequestProblem(detail=describe(exc)) from None
+        try:  # the authority: Connexion's own request validator (2020-12 for OpenAPI 3.1)
+            error = _cause(self._validator.iter_errors(body))
         except RecursionError:
             raise BadRequestProblem(detail="the body's JSON nests too deeply") from None
+        if error is not None:
+            raise BadRequestProblem(detail=describe(error))
         return None
 
 
-_PARAMETER_FORMATS = FormatChecker()  # Draft 4's checker lacks `uuid`, which OpenAPI uses
+# When a property fails its schema, 2020-12 also counts it as unevaluated: that second
+# error is a consequence, and naming it would hide the field that is wrong.
+_CONSEQUENCES = frozenset({"unevaluatedProperties", "unevaluatedItems"})
+
+
+def _cause(errors: Iterator[ValidationError]) -> ValidationError | None:
+    """The error to report: the first one (what Connexion's `validate` raises), unless it
+    is an `unevaluated*` consequence of another."""
+    first = next(errors, None)
+    if first is None or first.validator not in _CONSEQUENCES:
+        return first
+    return next((e for e in errors if e.validator not in _CONSEQUENCES), first)
+
+
+_PARAMETER_FORMATS = REQUEST_FORMATS
 _ANNOTATIONS = frozenset({"description", "example", "examples", "title", "deprecated"})
+
+
+def _parameter_schema(param: Mapping[str, Any]) -> Any:
+    """The schema a parameter's value is validated against: an OpenAPI 3.1 parameter's
+    original schema (`oas31` keeps it beside the 3.0 view), else the parameter's."""
+    return param.get(ORIGINAL_SCHEMA, param.get("schema", param))
 
 
 def _is_bare_string(param: Mapping[str, Any]) -> bool:
     """A parameter whose schema is only `type: string`: any value a URL carries is valid."""
-    schema = param.get("schema", param)
+    schema = _parameter_schema(param)
+    if not isinstance(schema, Mapping):
+        return False
     return set(schema) <= _ANNOTATIONS | {"type"} and schema.get("type") == "string"
 
 
 class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
     """Connexion's parameter validator, compiling one validator per parameter instead of a
     deep copy and a new validator per parameter per request, checking every format
-    jsonschema knows (Draft 4's checker has no `uuid`), and naming the parameter."""
+    jsonschema knows (Draft 4's checker has no `uuid`), naming the parameter, and checking
+    an OpenAPI 3.1 parameter against its original schema with JSON Schema 2020-12."""
 
-    _compiled: dict[int, tuple[Any, Draft4Validator | None]] = {}  # noqa: RUF012 - process-wide
+    _compiled: dict[int, tuple[Any, Draft4Validator | Draft202012Validator | None]] = {}  # noqa: RUF012 - process-wide
 
     @staticmethod
     def validate_parameter(
@@ -287,11 +452,13 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
             return None
         hit = MockParameterValidator._compiled.get(id(param))
         if hit is None or hit[0] is not param:
-            schema = param.get("schema", param)
             # A bare `type: string` accepts every value a URL can carry: nothing to check.
             trivial = isinstance(value, str) and _is_bare_string(param)
+            dialect = Draft202012Validator if ORIGINAL_SCHEMA in param else Draft4Validator
             validator = (
-                None if trivial else Draft4Validator(schema, format_checker=_PARAMETER_FORMATS)
+                None
+                if trivial
+                else dialect(_parameter_schema(param), format_checker=_PARAMETER_FORMATS)
             )
             hit = (param, validator)
             MockParameterValidator._compiled[id(param)] = hit
@@ -309,9 +476,10 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        op = self._operation
-        uri_parser = op._uri_parser_class(op.parameters, op.body_definition())
-        self._parameters = self._validator_map["parameter"](
+        self._op = op = _internal(self, "_operation")
+        self._validators = _internal(self, "_validator_map")
+        uri_parser = _internal(op, "_uri_parser_class")(op.parameters, op.body_definition())
+        self._parameters = self._validators["parameter"](
             op.parameters,
             uri_parser=uri_parser,
             strict_validation=self.strict_validation,
@@ -331,10 +499,10 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
     def _body_validator(self, mime_type: str, encoding: str) -> Any:
         key = (mime_type, encoding)
         if key not in self._bodies:
-            op = self._operation
+            op = self._op
             schema = op.body_schema(mime_type)
             try:  # MediaTypeDict matches ranges (`*/*json`) in [] only, not in .get()
-                validator_cls = self._validator_map["body"][mime_type] if schema else None
+                validator_cls = self._validators["body"][mime_type] if schema else None
             except KeyError:
                 validator_cls = None
             self._bodies[key] = (
@@ -401,12 +569,53 @@ class CachedRequestValidationMiddleware(RequestValidationMiddleware):  # type: i
     api_cls = CachedRequestValidationAPI
 
 
+class MockFormDataValidator(FormDataValidator):  # type: ignore[misc]
+    """Connexion's form validator, with an OpenAPI 3.1 form validated against its original
+    schema with JSON Schema 2020-12 (the 3.0 view's types still drive the parsing)."""
+
+    _compiled: dict[int, tuple[Any, Draft202012Validator]] = {}  # noqa: RUF012 - process-wide
+
+    @property
+    def _validator(self) -> Any:
+        original = self._schema.get(ORIGINAL_SCHEMA)
+        if original is None:
+            return super()._validator
+        hit = self._compiled.get(id(original))
+        if hit is None or hit[0] is not original:
+            validator = Draft202012Validator(original, format_checker=_PARAMETER_FORMATS)
+            hit = self._compiled[id(original)] = (original, validator)
+        return hit[1]
+
+
+class _ClosingMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, its uploaded files closed once parsed: Connexion's
+    validator keeps only their names (it validates `""` in their place) and never closes
+    them, and the mock reads the raw body itself."""
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        await form.close()
+        return form
+
+
+class MockMultiPartFormDataValidator(MockFormDataValidator):
+    @property
+    def _form_parser_cls(self) -> type[MultiPartParser]:
+        return _ClosingMultiPartParser
+
+
+_FORMS = {
+    FormDataValidator: MockFormDataValidator,
+    MultiPartFormDataValidator: MockMultiPartFormDataValidator,
+}
+
+
 def validator_map() -> dict[str, Any]:
     # Keep Connexion's MediaTypeDict: its keys are ranges (`*/*json`), and a plain dict
     # would make Connexion skip body validation silently.
     body = MediaTypeDict(
         {
-            media_type: MockJSONBodyValidator if "json" in media_type else validator
+            media_type: MockJSONBodyValidator if "json" in media_type else _FORMS[validator]
             for media_type, validator in VALIDATOR_MAP["body"].items()
         }
     )

@@ -135,6 +135,11 @@ class Generator:
         return self._faker
 
     def value(self, schema: Mapping[str, Any], name: str = "", depth: int = 0) -> Any:
+        if "const" in schema:  # OpenAPI 3.1 (JSON Schema 2020-12) from here to `kind`
+            return schema["const"]
+        examples = schema.get("examples")
+        if isinstance(examples, list) and examples and not isinstance(examples[0], dict | list):
+            return examples[0]
         if "enum" in schema:
             return self.rng.choice(list(schema["enum"]))
         if "allOf" in schema:
@@ -155,14 +160,13 @@ class Generator:
         if kind is None:
             kind = "object" if "properties" in schema else "string"
         if isinstance(kind, list):
-            kind = next((k for k in kind if k != "null"), "string")
+            kind = next((k for k in kind if k != "null"), "null")
+        if kind == "null":
+            return None
         if kind == "object":
             return self._object(schema, depth)
         if kind == "array":
-            items = schema.get("items") or {}
-            low = int(schema.get("minItems", 1))
-            high = max(low, min(int(schema.get("maxItems", 3)), low + 3))
-            return [self.value(items, name, depth + 1) for _ in range(self.rng.randint(low, high))]
+            return self._array(schema, name, depth)
         if kind == "boolean":
             return self.rng.random() < 0.5
         if kind in ("integer", "number"):
@@ -180,6 +184,16 @@ class Generator:
                 out[prop] = self.value(sub, prop, depth + 1)
         return out
 
+    def _array(self, schema: Mapping[str, Any], name: str, depth: int) -> list[Any]:
+        prefix = [self.value(sub, name, depth + 1) for sub in schema.get("prefixItems") or []]
+        items = schema.get("items")
+        if items is False:  # 3.1: exactly the prefix items
+            return prefix
+        low = max(int(schema.get("minItems", 1)) - len(prefix), 0)
+        high = max(low, min(int(schema.get("maxItems", 3)) - len(prefix), low + 3))
+        count = self.rng.randint(low, high)
+        return prefix + [self.value(items or {}, name, depth + 1) for _ in range(count)]
+
     def _number(self, schema: Mapping[str, Any], kind: str) -> int | float:
         low = schema.get("minimum", 0)
         high = schema.get("maximum", max(low, 0) + 1000)
@@ -187,6 +201,18 @@ class Generator:
             low += 1
         if schema.get("exclusiveMaximum") is True:
             high -= 1
+        # 3.1: the exclusive bounds are numbers of their own
+        step = 1 if kind == "integer" else 0.01
+        exclusive_low, exclusive_high = (
+            schema.get("exclusiveMinimum"),
+            schema.get("exclusiveMaximum"),
+        )
+        if isinstance(exclusive_low, int | float) and not isinstance(exclusive_low, bool):
+            low = max(low, exclusive_low + step)
+            high = max(high, low)
+        if isinstance(exclusive_high, int | float) and not isinstance(exclusive_high, bool):
+            high = min(high, exclusive_high - step)
+            low = min(low, high)
         if kind == "integer":
             return self.rng.randint(int(low), int(high))
         return round(self.rng.uniform(float(low), float(high)), 2)

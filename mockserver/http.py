@@ -8,11 +8,13 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from .asgi import note_of
 from .errors import PROBLEM_JSON, problem
-from .render import error_body
+from .refuse import refusal
 
 if TYPE_CHECKING:
-    from .app import ApiMount, ASGIApp, Message, Receive, Scope, Send
+    from .asgi import ASGIApp, Message, Receive, Scope, Send
+    from .mount import ApiMount
 
 __all__ = ["Limits", "cors", "mount_for"]
 
@@ -146,10 +148,10 @@ class Limits:
         API) and close the connection."""
         mount = mount_for(scope["path"], self.mounts)
         if mount is not None:
-            _, template = mount.error_template(status)
             details = {"limit": limit} if limit is not None else {"reason": status}
-            body = json.dumps(error_body(template, status, message, details)).encode()
-            media_type = b"application/json"
+            code = REFUSAL_CODES.get(status, "refused")
+            status, body, media = refusal(mount, status, message, details, code=code)
+            media_type = media.encode()
         else:  # outside every API: a mock-level problem, like every other one
             code = REFUSAL_CODES.get(status, "refused")
             body = json.dumps(
@@ -157,7 +159,7 @@ class Limits:
             ).encode()
             media_type = PROBLEM_JSON.encode()
         kind = "limit" if status in (408, 413, 431) else "refused"
-        scope.setdefault("flowcontract", {})["rule"] = f"{kind}: {message}"
+        note_of(scope).rule = f"{kind}: {message}"
         await send(
             {
                 "type": "http.response.start",

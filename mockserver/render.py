@@ -19,7 +19,7 @@ import random
 import re
 import string
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ __all__ = [
     "Skeleton",
     "Unresolved",
     "error_body",
+    "event_stream",
     "json_bytes",
     "render_example",
     "resolve_template",
@@ -144,6 +145,14 @@ def resolve_template(template: Any, request: Mapping[str, Any], rng: random.Rand
     return copy_json(template)
 
 
+def event_stream(events: Iterable[tuple[str | None, Any]]) -> bytes:
+    """Server-sent events, each `(name, data)`: the name (if any), the data as JSON."""
+    return "".join(
+        (f"event: {name}\n" if name else "") + f"data: {json.dumps(data)}\n\n"
+        for name, data in events
+    ).encode()
+
+
 def set_path(data: Any, dotted: str, value: Any) -> None:
     """Set `a.b.c` in nested dicts (only where the example has the parent objects)."""
     *parents, leaf = dotted.split(".")
@@ -239,12 +248,15 @@ class Skeleton:
         return b"".join(parts)
 
 
+MESSAGE_FIELDS = ("message", "error", "detail", "title", "description")
+"""Where an error keeps its human message, in order of preference."""
+
+
 def _message_path(example: Any, prefix: tuple[str, ...] = ()) -> tuple[str, ...] | None:
-    """Where an error example keeps its human message: `message`, else a string `error`."""
+    """Where an error example keeps its human message: the first string field named in
+    `MESSAGE_FIELDS`, at its top level or nested (pharen's `{"error": {"message"}}`)."""
     if isinstance(example, dict):
-        if isinstance(example.get("message"), str):
-            return (*prefix, "message")
-        for key in ("error", "detail"):
+        for key in MESSAGE_FIELDS:
             if isinstance(example.get(key), str):
                 return (*prefix, key)
         for key, sub in example.items():
@@ -266,7 +278,7 @@ def error_body(example: Any, status: int, message: str, details: Mapping[str, An
     parent: Any = out
     for part in path[:-1]:
         parent = parent[part]
-    if isinstance(parent, dict) and "details" in parent:
+    if isinstance(parent, dict) and isinstance(parent.get("details"), dict):
         parent["details"] = dict(details or {})
     return out
 

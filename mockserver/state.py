@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from contracts.scenarios import Fixture, Scenarios
 
+from .asgi import RequestNote
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
 from .redact import BODY_LIMIT, Declared, kept_body, kept_headers, kept_path, kept_query
@@ -61,6 +62,7 @@ class JournalEntry:
     example: str | None = None
     duration_ms: float = 0.0
     client: tuple[str, int] | None = None
+    lane: str | None = None  # `express` or `connexion`; None when refused before routing
     seq: int = 0
     truncated: tuple[str, ...] = ()  # what was cut from the request, and how much
 
@@ -78,7 +80,7 @@ class JournalEntry:
         """The entry for an ASGI request, its secrets masked (the spec's `declared` ones and
         the well-known names) and its oversized parts cut; `started` is its
         `time.perf_counter()`."""
-        info = scope.get("flowcontract") or {}
+        note = scope.get("flowcontract") or RequestNote()
         method = scope["method"]
         headers = scope["headers"]
         truncated: list[str] = []
@@ -98,11 +100,12 @@ class JournalEntry:
             raw_body=kept_body(raw_body, content_type, truncated),
             status=status,
             raw_response=raw_response,
-            operation=info.get("operation"),
-            rule=info.get("rule", "connexion"),
-            example=info.get("example"),
+            operation=note.operation,
+            rule=note.rule,
+            example=note.example,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             client=scope.get("client"),
+            lane=note.lane,
             truncated=tuple(truncated),
         )
 
@@ -135,6 +138,7 @@ class JournalEntry:
             self.example,
             self.duration_ms,
             self.client,
+            self.lane,
             self.seq,
             self.truncated,
         )
@@ -183,6 +187,7 @@ class JournalEntry:
             "operation": self.operation,
             "rule": self.rule,
             "example": self.example,
+            "lane": self.lane,
             "duration_ms": self.duration_ms,
             "connection": self.connection,
             "truncated": list(self.truncated),

@@ -15,7 +15,8 @@ def _indent(text: str, prefix: str = "      ") -> str:
 
 def _finding(number: int, finding: Finding) -> Iterator[str]:
     where = f" [{finding.case}]" if finding.case else ""
-    yield f"{number}. {finding.phase} · {finding.check} · {finding.operation}{where} ({finding.severity})"
+    check = f"{finding.check} ({finding.subkind})" if finding.subkind else finding.check
+    yield f"{number}. {finding.phase} · {check} · {finding.operation}{where} ({finding.severity})"
     yield "    contract: " + finding.expected.splitlines()[0]
     for line in finding.expected.splitlines()[1:]:
         yield "              " + line
@@ -27,6 +28,10 @@ def _finding(number: int, finding: Finding) -> Iterator[str]:
 def render_console(report: Report) -> str:
     """The whole human report as text (no colour; it goes to logs as often as terminals)."""
     lines = [f"contracts verify {report.api} against {report.base_url} (seed {report.seed})", ""]
+    for warning in report.warnings:
+        lines.append(f"warning: {warning}")
+    if report.warnings:
+        lines.append("")
     for phase in report.phases:
         if phase.skipped:
             lines.append(f"  {phase.name:<11} skipped: {phase.skipped}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["PHASES", "Finding", "PhaseResult", "Report", "Severity"]
+__all__ = ["PHASES", "Finding", "PhaseResult", "Report", "Severity", "transport_finding"]
 
 Severity = Literal["critical", "high", "medium", "low"]
 PHASES = ("examples", "errors", "properties", "stateful")
@@ -29,6 +29,10 @@ class Finding:
         curl: a command that sends the request that showed it.
         severity: critical, high, medium or low.
         case: the request example or scenarios case it came from, when there is one.
+        kind: `contract` (the answer differs from the contract) or `transport` (no
+            complete HTTP answer came back).
+        subkind: for a transport finding, which failure: timeout, connection-refused,
+            connection-reset, invalid-http, redirect-loop or response-too-large.
     """
 
     phase: str
@@ -39,11 +43,41 @@ class Finding:
     curl: str
     severity: Severity = "high"
     case: str | None = None
+    kind: Literal["contract", "transport"] = "contract"
+    subkind: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
         """Identity for de-duplication: one finding per distinct defect and case."""
         return (self.phase, self.check, self.operation, self.case or "", self.expected)
+
+
+_TRANSPORT_PROMISE = {
+    "timeout": "a complete response within --request-timeout",
+    "connection-refused": "the server accepts the connection",
+    "connection-reset": "a complete response before the connection closes",
+    "invalid-http": "a well-formed HTTP/1.1 response",
+    "redirect-loop": "a response that does not redirect in a loop",
+    "response-too-large": "a body within --max-response-bytes",
+}
+
+
+def transport_finding(
+    *, phase: str, operation: str, subkind: str, message: str, curl: str, case: str | None
+) -> Finding:
+    """A request that got no complete HTTP answer, as a finding of kind `transport`."""
+    return Finding(
+        phase=phase,
+        check="transport",
+        operation=operation,
+        expected=_TRANSPORT_PROMISE.get(subkind, "a complete HTTP response"),
+        actual=f"{subkind}: {message}",
+        curl=curl,
+        severity="high",
+        case=case,
+        kind="transport",
+        subkind=subkind,
+    )
 
 
 @dataclass(kw_only=True)
@@ -87,6 +121,8 @@ class Report:
     seed: int
     phases: list[PhaseResult]
     seconds: float = 0.0
+    stopped: str | None = None  # why the run ended early (--deadline, Ctrl-C), if it did
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def findings(self) -> list[Finding]:
@@ -94,7 +130,8 @@ class Report:
 
     @property
     def incomplete(self) -> list[str]:
-        return [f"{p.name}: {why}" for p in self.phases for why in p.incomplete]
+        stopped = [self.stopped] if self.stopped else []
+        return stopped + [f"{p.name}: {why}" for p in self.phases for why in p.incomplete]
 
     @property
     def conforms(self) -> bool:

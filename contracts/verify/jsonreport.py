@@ -22,6 +22,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         "seed": report.seed,
         "conforms": report.conforms and not report.incomplete,
         "seconds": round(report.seconds, 3),
+        "stopped": report.stopped,
+        "warnings": report.warnings,
         "phases": [
             {
                 "name": p.name,

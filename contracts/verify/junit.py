@@ -68,6 +68,10 @@ def render_junit(report: Report) -> str:
     )
     for phase in report.phases:
         _suite(root, report.api, phase)
+    if report.stopped is not None:
+        suite = ET.SubElement(root, "testsuite", name=f"{report.api}.run", tests="1", errors="1")
+        case = ET.SubElement(suite, "testcase", classname=f"{report.api}.run", name="complete")
+        ET.SubElement(case, "error", message=report.stopped)
     root.set("tests", str(sum(int(s.get("tests", "0")) for s in root)))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -7,28 +7,37 @@ checks, so a phase of ours and the properties phase name a defect the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import socket
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-import httpx
+import requests
 import schemathesis
 from schemathesis import checks as st_core_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as st_checks
+from schemathesis.transport.requests import SameHostRedirectsSession
 
 from ..catalog import Contract, Operation
 from ..errors import UsageError
 from ..requests import AppliedCredential, Request, apply_credential, scenario_credentials, wire
-from .findings import Finding, Severity
-from .options import REQUEST_TIMEOUT, VerifyOptions
+from .findings import Finding, Severity, transport_finding
+from .options import VerifyOptions
+from .transport import Bounds, TransportError, bounded_session, transport_kind
 
 __all__ = [
     "CONFORMANCE_CHECKS",
     "Exchange",
     "Target",
+    "TransportFailed",
     "UnreachableError",
+    "credential_flag",
+    "schemathesis_auth",
+    "scheme_credentials",
 ]
 
 # Schemathesis checks that judge one response against the contract, by name.
@@ -87,44 +96,98 @@ class _NotJson:
 NOT_JSON: Any = _NotJson()
 
 
-def _credentials(
-    contract: Contract, options: VerifyOptions
-) -> dict[str, tuple[AppliedCredential, ...]]:
-    schemes = contract.security_schemes
-    out = scenario_credentials(contract)
-    override: list[AppliedCredential] = []
-    if options.token is not None:
-        bearer = next(
-            (
-                n
-                for n, s in schemes.items()
-                if s.get("type") == "http" and str(s.get("scheme", "")).lower() == "bearer"
-            ),
-            None,
-        )
-        if bearer is None:
-            raise UsageError(f"--token: {contract.api_id} declares no http bearer security scheme")
-        override.append(apply_credential(schemes, bearer, options.token))
-    if options.api_key is not None:
-        key = next((n for n, s in schemes.items() if s.get("type") == "apiKey"), None)
-        if key is None:
-            raise UsageError(f"--api-key: {contract.api_id} declares no apiKey security scheme")
-        override.append(apply_credential(schemes, key, options.api_key))
-    if override:
-        out["default"] = tuple(override)
-    out.setdefault("default", ())
+# The flag that supplies each kind of security scheme's credential, and its argument.
+_FLAGS = {"--token": "TOKEN", "--api-key": "KEY", "--basic": "USER:PASS"}
+
+
+def _flag_of(scheme: Mapping[str, Any]) -> str | None:
+    kind = scheme.get("type")
+    http_scheme = str(scheme.get("scheme", "")).lower()
+    if kind == "apiKey":
+        return "--api-key"
+    if kind == "http" and http_scheme == "basic":
+        return "--basic"
+    if kind in ("oauth2", "openIdConnect") or (kind == "http" and http_scheme == "bearer"):
+        return "--token"
+    return None
+
+
+def credential_flag(scheme: Mapping[str, Any]) -> str:
+    """The command-line flag that supplies a credential for `scheme`, with its argument."""
+    flag = _flag_of(scheme)
+    return f"{flag} {_FLAGS[flag]}" if flag else "-H 'Name: value'"
+
+
+def scheme_credentials(contract: Contract, options: VerifyOptions) -> dict[str, str]:
+    """Scheme name -> credential verify presents: the flags' when any is given (each for
+    every scheme of its kind), else the scenarios' `default` credential.
+
+    Raises:
+        UsageError: a flag for which the contract declares no scheme.
+    """
+    given = {"--token": options.token, "--api-key": options.api_key, "--basic": options.basic}
+    if all(value is None for value in given.values()):
+        sc = contract.scenarios
+        default = sc.credentials.get("default") if sc is not None else None
+        return {default.scheme: default.value} if default is not None else {}
+    flags = {str(name): _flag_of(scheme) for name, scheme in contract.security_schemes.items()}
+    for flag, value in given.items():
+        if value is not None and flag not in flags.values():
+            raise UsageError(f"{flag}: {contract.api_id} declares no security scheme it fits")
+    return {
+        name: value
+        for name, flag in flags.items()
+        if flag is not None and (value := given[flag]) is not None
+    }
+
+
+def schemathesis_auth(contract: Contract, values: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """`values` as Schemathesis's `auth.openapi` configuration, scheme by scheme."""
+    out: dict[str, dict[str, str]] = {}
+    for name, value in values.items():
+        scheme = contract.security_schemes.get(name) or {}
+        kind = scheme.get("type")
+        if kind == "apiKey":
+            out[name] = {"api_key": value}
+        elif kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
+            username, _, password = value.partition(":")
+            out[name] = {"username": username, "password": password}
+        else:
+            out[name] = {"bearer": value}
     return out
 
 
 def schemathesis_config(**project: Any) -> SchemathesisConfig:
     # Reproductions must reproduce: credentials stay in the curl commands (they are the
-    # scenarios' fixtures or the user's own); output truncation would cut bodies.
+    # scenarios' fixtures or the user's own); output truncation would cut bodies. No cache:
+    # a run replays nothing from an earlier one and writes nothing to disk.
     return SchemathesisConfig.from_dict(
         {
             "output": {"sanitization": {"enabled": False}, "truncation": {"enabled": False}},
             **project,
         }
     )
+
+
+class TransportFailed(Exception):
+    """A request verify sent got no complete HTTP answer (a `transport` finding)."""
+
+    def __init__(self, *, kind: str, message: str, curl: str, operation: Operation) -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.message = message
+        self.curl = curl
+        self.operation = operation
+
+    def finding(self, phase: str, case: str | None) -> Finding:
+        return transport_finding(
+            phase=phase,
+            operation=self.operation.key,
+            subkind=self.kind,
+            message=self.message,
+            curl=self.curl,
+            case=case,
+        )
 
 
 class Target:
@@ -134,34 +197,99 @@ class Target:
         self.contract = contract
         self.options = options
         self.base_url = options.base_url.rstrip("/")
-        self.credentials = _credentials(contract, options)
+        self.bounds = Bounds(
+            request_timeout=options.request_timeout,
+            max_response_bytes=options.max_response_bytes,
+        )
+        self.scheme_values = scheme_credentials(contract, options)
+        self.scenario_credentials = scenario_credentials(contract)
         self.schema = schemathesis.openapi.from_dict(
             dict(contract.resolved), config=schemathesis_config(**{"base-url": self.base_url})
         )
+        self._sessions = threading.local()
         from .explained import failure_filter
 
         self.schema.hook(failure_filter(contract))
 
-    def credential_headers(self, name: str = "default") -> dict[str, str]:
-        """The default (or named) credential as headers, for Schemathesis's own requests."""
-        return {c.name: c.value for c in self.credentials.get(name, ()) if c.location == "header"}
+    def credentials_for(
+        self, operation: Operation, name: str = "default"
+    ) -> tuple[AppliedCredential, ...]:
+        """The credential `name` as `operation` reads it; `default` is placed for the first
+        of the operation's security requirements verify can satisfy."""
+        if name != "default":
+            return self.scenario_credentials.get(name, ())
+        schemes = self.contract.security_schemes
+        for requirement in operation.security:
+            if requirement and all(scheme in self.scheme_values for scheme in requirement):
+                return tuple(
+                    apply_credential(schemes, scheme, self.scheme_values[scheme])
+                    for scheme in requirement
+                )
+        return ()
+
+    def lacks_credentials(self, operation: Operation) -> bool:
+        """Whether `operation` requires credentials and verify has none to present."""
+        secured = bool(operation.security) and all(operation.security)
+        return secured and not self.credentials_for(operation)
+
+    def missing_credentials(self) -> list[str]:
+        """A warning for each set of flags that secured operations need and the run lacks
+        (once, rather than a 401 finding per request)."""
+        schemes = self.contract.security_schemes
+        needing: dict[str, list[str]] = {}
+        for op in self.contract.operations:
+            if not self.lacks_credentials(op):
+                continue
+            alternatives = dict.fromkeys(
+                " and ".join(sorted({credential_flag(schemes.get(s) or {}) for s in requirement}))
+                for requirement in op.security
+            )
+            needing.setdefault(" or ".join(alternatives), []).append(op.key)
+        out = []
+        for flags, ops in needing.items():
+            more = f" and {len(ops) - 1} more" if len(ops) > 1 else ""
+            out.append(
+                f"{len(ops)} secured operation{'s' if len(ops) > 1 else ''} ({ops[0]}{more}) "
+                f"will be sent without credentials: pass {flags}"
+            )
+        return out
 
     def check_reachable(self) -> None:
-        """Raise `UnreachableError` unless something answers HTTP at the base URL."""
+        """Raise `UnreachableError` unless something accepts connections at the base URL.
+
+        Only the connection is tried: what the server then answers, or fails to, is for
+        the phases to report as findings."""
+        parts = urlsplit(self.base_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            httpx.get(self.base_url + "/", timeout=REQUEST_TIMEOUT)
-        except httpx.HTTPError as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            with socket.create_connection(
+                (parts.hostname or "localhost", port), timeout=self.options.request_timeout
+            ):
+                pass
+        except OSError as exc:
+            reason = exc.strerror or str(exc) or type(exc).__name__
             raise UnreachableError(f"cannot reach --base-url {self.base_url}: {reason}") from None
 
+    def session(self) -> requests.Session:
+        """This thread's bounded session (a `requests.Session` is not shared across threads)."""
+        session: requests.Session | None = getattr(self._sessions, "session", None)
+        if session is None:
+            session = bounded_session(self.bounds, SameHostRedirectsSession())
+            self._sessions.session = session
+        return session
+
     def send(self, operation: Operation, request: Request) -> Exchange:
-        """Send `request` to `operation` with its credential and the user's extra headers."""
+        """Send `request` to `operation` with its credential and the user's extra headers.
+
+        Raises:
+            TransportFailed: no complete HTTP answer came back.
+        """
         st_operation = self.schema[operation.path][operation.method.upper()]
         headers = dict(self.options.headers)
         headers.update(request.headers)
         query = dict(request.query)
         cookies: dict[str, str] = {}
-        for cred in self.credentials.get(request.credential, ()):
+        for cred in self.credentials_for(operation, request.credential):
             if cred.location == "header":
                 headers[cred.name] = cred.value
             elif cred.location == "query":
@@ -178,10 +306,19 @@ class Target:
             kwargs["body"] = request.body
             kwargs["media_type"] = "application/json"
         case = st_operation.Case(**kwargs)
-        response = case.call(base_url=self.base_url, timeout=REQUEST_TIMEOUT)
-        return Exchange(
-            case=case, response=response, curl=case.as_curl_command(base_url=self.base_url)
-        )
+        curl = case.as_curl_command(base_url=self.base_url)
+        try:
+            response = case.call(
+                base_url=self.base_url,
+                session=self.session(),
+                timeout=self.options.request_timeout,
+            )
+        except requests.RequestException as exc:
+            message = exc.message if isinstance(exc, TransportError) else str(exc)
+            raise TransportFailed(
+                kind=transport_kind(exc), message=message, curl=curl, operation=operation
+            ) from None
+        return Exchange(case=case, response=response, curl=curl)
 
     def conformance(
         self, exchange: Exchange, names: tuple[str, ...] = tuple(CONFORMANCE_CHECKS)

@@ -66,6 +66,22 @@ def test_refusals_are_journaled_with_the_rule_that_chose_them(fresh: httpx.Clien
     assert entry["rule"].startswith("guard: missing or invalid credentials")
 
 
+def test_journal_names_the_lane_that_answered(fresh: httpx.Client) -> None:
+    scenarios_credential = fresh.request(**RUN)
+    unknown_credential = fresh.request(
+        **{**RUN, "headers": {"Authorization": "Bearer not_in_the_scenarios_1234"}}
+    )
+    unrouted = fresh.get("/quiva/no/such/operation")
+    assert [scenarios_credential.status_code, unknown_credential.status_code] == [200, 200]
+    assert unrouted.status_code == 404
+    entries = fresh.get("/__mock/requests").json()["requests"]
+    assert [(e["status"], e["lane"]) for e in entries] == [
+        (200, "express"),
+        (200, "connexion"),
+        (404, "connexion"),
+    ]
+
+
 def test_reset_empties_the_journal(fresh: httpx.Client) -> None:
     fresh.request(**RUN)
     assert fresh.get("/__mock/requests").json()["count"] == 1

@@ -131,4 +131,4 @@ def run(ctx: PhaseContext) -> PhaseResult:
         ctx.progress(f"errors: {case.name} → {exchange.status}")
         return outcome
 
-    return run_jobs(PHASE, ctx, cases, job)
+    return run_jobs(PHASE, ctx, cases, job, lambda case: case.name)

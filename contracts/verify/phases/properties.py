@@ -18,10 +18,10 @@ import schemathesis
 from schemathesis.engine import events, from_schema
 
 from ..explained import failure_filter
-from ..findings import Finding, PhaseResult, Severity
-from ..options import REQUEST_TIMEOUT
-from ..target import schemathesis_config
-from .context import PhaseContext
+from ..findings import Finding, PhaseResult, Severity, transport_finding
+from ..target import schemathesis_auth, schemathesis_config
+from ..transport import TransportError, bounded_schemathesis, curl_command, transport_kind
+from .context import STOPPED, PhaseContext
 
 __all__ = ["CHECKS", "run"]
 
@@ -77,21 +77,48 @@ def _expected(failure: Any) -> str:
     return f"{failure.title}: {detail}" if detail else str(failure.title)
 
 
+def _transport(event: events.NonFatalError) -> Finding | None:
+    """A request of Schemathesis's that got no complete HTTP answer, as a finding."""
+    error = event.value
+    if not isinstance(error, requests.RequestException):
+        return None
+    curl = event.info.code_sample
+    if not curl:
+        notes = [n for n in getattr(error, "__notes__", ()) if "curl " in n]
+        curl = notes[0].split("Reproduce with:", 1)[-1].strip() if notes else None
+    message = error.message if isinstance(error, TransportError) else str(error)
+    request = error.request if isinstance(error.request, requests.PreparedRequest) else None
+    return transport_finding(
+        phase=PHASE,
+        operation=event.label,
+        subkind=transport_kind(error),
+        message=message.splitlines()[0] if message else type(error).__name__,
+        curl=curl or curl_command(request),
+        case=None,
+    )
+
+
 def run(ctx: PhaseContext) -> PhaseResult:
     """Run Schemathesis's coverage and fuzzing phases against the implementation."""
     started = time.monotonic()
-    result = PhaseResult(name=PHASE)
+    result = ctx.live.start(PHASE)
     target = ctx.target
     checks: dict[str, Any] = {name: {"enabled": name in CHECKS} for name in _ALL_CHECKS}
+    limits: dict[str, Any] = {}
+    auth = schemathesis_auth(ctx.contract, target.scheme_values)
+    if auth:
+        limits["auth"] = {"openapi": auth}
     config = schemathesis_config(
+        **limits,
         **{
             "seed": ctx.seed,
             "suppress-health-check": ["all"],
             "base-url": target.base_url,
-            "headers": {**ctx.options.headers, **target.credential_headers()},
+            "headers": dict(ctx.options.headers),
+            "cache": {"enabled": False},
             "workers": max(1, ctx.options.workers),
             "continue-on-failure": True,
-            "request-timeout": REQUEST_TIMEOUT,
+            "request-timeout": ctx.options.request_timeout,
             "generation": {"max-examples": ctx.options.max_examples, "database": "none"},
             "phases": {
                 "examples": {"enabled": False},
@@ -99,51 +126,69 @@ def run(ctx: PhaseContext) -> PhaseResult:
                 "coverage": {"unexpected-methods": []},
             },
             "checks": checks,
-        }
+        },
     )
     schema = schemathesis.openapi.from_dict(dict(ctx.contract.resolved), config=config)
     schema.hook(failure_filter(ctx.contract))
     seen: set[tuple[str, str, str, str]] = set()
-    for event in from_schema(schema).execute():
-        if isinstance(event, events.ScenarioFinished):
-            recorder = event.recorder
-            result.requests += len(recorder.interactions)
-            for case_id, nodes in recorder.checks.items():
-                for node in nodes:
-                    if node.failure_info is None:
-                        result.count(node.name, None, passed=1)
-                        continue
-                    failure = node.failure_info.failure
-                    # One finding per defect, not per generated input: the schema location
-                    # of a schema violation, else the kind of failure.
-                    where = str(getattr(failure, "schema_path", "") or failure.code)
-                    key = (node.name, recorder.label, str(failure.title), where)
-                    result.count(node.name, None, failed=1)
-                    if key in seen:
-                        continue
-                    seen.add(key)
-                    interaction = recorder.interactions.get(failure.case_id or case_id)
-                    result.add(
-                        Finding(
-                            phase=PHASE,
-                            check=node.name,
-                            operation=recorder.label,
-                            expected=_expected(failure),
-                            actual=_describe(interaction),
-                            curl=node.failure_info.code_sample,
-                            severity=_severity(failure),
-                        )
-                    )
-            ctx.progress(
-                f"properties: {event.phase.value} {recorder.label}: "
-                f"{len(recorder.interactions)} requests"
-            )
-        elif isinstance(event, events.NonFatalError):
-            if isinstance(event.value, requests.RequestException):
-                result.incomplete.append(f"{event.label}: {event.info.title}: {event.info.message}")
-            else:
-                result.incomplete.append(f"{event.label}: {event.info.title}")
-        elif isinstance(event, events.FatalError):
-            result.incomplete.append(f"Schemathesis failed: {event.exception}")
-    result.seconds = time.monotonic() - started
+    with bounded_schemathesis(target.bounds):
+        stream = from_schema(schema).execute()
+        for event in stream:
+            if ctx.stop.is_set():
+                stream.stop()
+                with ctx.live.updating():
+                    result.incomplete.append(STOPPED)
+                break
+            with ctx.live.updating():
+                _record(ctx, result, seen, event)
+    with ctx.live.updating():
+        result.seconds = time.monotonic() - started
     return result
+
+
+def _record(
+    ctx: PhaseContext, result: PhaseResult, seen: set[tuple[str, str, str, str]], event: Any
+) -> None:
+    if isinstance(event, events.ScenarioFinished):
+        recorder = event.recorder
+        result.requests += len(recorder.interactions)
+        for case_id, nodes in recorder.checks.items():
+            for node in nodes:
+                if node.failure_info is None:
+                    result.count(node.name, None, passed=1)
+                    continue
+                failure = node.failure_info.failure
+                # One finding per defect, not per generated input: the schema location
+                # of a schema violation, else the kind of failure.
+                where = str(getattr(failure, "schema_path", "") or failure.code)
+                key = (node.name, recorder.label, str(failure.title), where)
+                result.count(node.name, None, failed=1)
+                if key in seen:
+                    continue
+                seen.add(key)
+                interaction = recorder.interactions.get(failure.case_id or case_id)
+                result.add(
+                    Finding(
+                        phase=PHASE,
+                        check=node.name,
+                        operation=recorder.label,
+                        expected=_expected(failure),
+                        actual=_describe(interaction),
+                        curl=node.failure_info.code_sample,
+                        severity=_severity(failure),
+                    )
+                )
+        ctx.progress(
+            f"properties: {event.phase.value} {recorder.label}: "
+            f"{len(recorder.interactions)} requests"
+        )
+    elif isinstance(event, events.NonFatalError):
+        finding = _transport(event)
+        if finding is not None:
+            result.requests += 1
+            result.count("transport", None, failed=1)
+            result.add(finding)
+        else:
+            result.incomplete.append(f"{event.label}: {event.info.title}")
+    elif isinstance(event, events.FatalError):
+        result.incomplete.append(f"Schemathesis failed: {event.exception}")

@@ -177,4 +177,4 @@ def run(ctx: PhaseContext) -> PhaseResult:
         ctx.progress(f"stateful: {probe.label} → {first.status}, {second.status}")
         return outcome
 
-    return run_jobs(PHASE, ctx, probes, job)
+    return run_jobs(PHASE, ctx, probes, job, lambda probe: probe.label)

@@ -1,0 +1,182 @@
+"""Refusals in the API's own error shape: Connexion's problems (401, 400, 415, ...), the
+mock's limits and unrouted requests are answered with a fresh instance of the error the
+API documents (`error_template`), its message in the field that looks like one; what is
+outside every API, and the mock's own failures, are problem+json."""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+
+from contracts.catalog import MediaType, Response
+
+from .asgi import Scope, note_of
+from .connexion_ext import routed
+from .errors import PROBLEM_JSON, problem
+from .generate import Generator
+from .mount import ApiMount
+from .render import MESSAGE_FIELDS, error_body, json_bytes, render_example
+
+__all__ = ["JSON", "error_handler", "error_template", "problem_bytes", "problem_reply", "refusal"]
+
+log = logging.getLogger("mockserver")
+
+JSON = "application/json"
+_RNG = random.Random()
+
+
+def problem_bytes(status: int, code: str, title: str, detail: str) -> bytes:
+    """A mock-level problem+json body."""
+    return json_bytes(problem(status, code, title, detail))
+
+
+def _error_responses(mount: ApiMount, status: int, op_key: str | None) -> Iterator[Response]:
+    """The documented responses whose shape a refusal with `status` takes, best first:
+    the operation's own for that status, its `4XX` range, its `default`; then the same of
+    the API's other operations; then any 4xx the API documents (400 first)."""
+    runtimes = list(mount.runtimes.values())
+    if op_key is not None and op_key in mount.runtimes:
+        runtimes.insert(0, mount.runtimes[op_key])
+    keys = (str(status), f"{str(status)[0]}XX", "default")
+    for rt in runtimes:
+        for key in keys:
+            response = rt.operation.responses.get(key)
+            if response is not None:
+                yield response
+    for rt in runtimes:
+        for key in sorted(rt.operation.responses, key=lambda k: (k != "400", k)):
+            if key[0] == "4":
+                yield rt.operation.responses[key]
+
+
+def _json_media(response: Response) -> MediaType | None:
+    for name, media in response.content.items():
+        if name == "application/json" or name.endswith("+json") or name == "*/*":
+            return media
+    return None
+
+
+def error_template(
+    mount: ApiMount,
+    status: int,
+    rng: random.Random | None = None,
+    op_key: str | None = None,
+) -> tuple[int, Any, str]:
+    """The status, a fresh instance of the API's documented error shape and its media
+    type, for a refusal with `status`; `(status, None, problem+json)` when the API
+    documents no JSON error.
+
+    The instance is the documented example when there is one, else data generated from
+    the error's schema. A validation refusal (400) is answered 422 when that is what
+    the operation documents instead (as Prism does)."""
+    if status == 400 and op_key in mount.runtimes:
+        responses = mount.runtimes[op_key].operation.responses
+        if "400" not in responses and "422" in responses:
+            status = 422
+    for response in _error_responses(mount, status, op_key):
+        media = _json_media(response)
+        if media is None:
+            continue
+        media_type = "application/json" if media.media_type == "*/*" else media.media_type
+        for example in media.examples.values():
+            templates = mount.runtimes[op_key].templates if op_key in mount.runtimes else {}
+            value = render_example(example.value, templates.get(example.name), {}, rng or _RNG)
+            return status, value, media_type
+        if media.schema:
+            return status, _generated_error(dict(media.schema), rng), media_type
+    return status, None, PROBLEM_JSON
+
+
+def _generated_error(schema: dict[str, Any], rng: random.Random | None) -> Any:
+    """An instance of the error schema with its message field present, optional or not."""
+    value = Generator((rng or _RNG).randrange(2**32)).value(schema)
+    properties = schema.get("properties")
+    if isinstance(value, dict) and isinstance(properties, dict):
+        for name in MESSAGE_FIELDS:
+            prop = properties.get(name)
+            if (
+                isinstance(prop, dict)
+                and prop.get("type") in ("string", None)
+                and name not in value
+            ):
+                value[name] = ""
+                break
+    return value
+
+
+def refusal(
+    mount: ApiMount,
+    status: int,
+    message: str,
+    details: Mapping[str, Any] | None = None,
+    *,
+    op_key: str | None = None,
+    code: str = "refused",
+) -> tuple[int, bytes, str]:
+    """A refusal in the API's documented error shape (problem+json when it has none):
+    status, body and media type."""
+    status, template, media_type = error_template(mount, status, op_key=op_key)
+    if template is None:
+        return status, problem_bytes(status, code, HTTPStatus(status).phrase, message), media_type
+    return status, json_bytes(error_body(template, status, message, details)), media_type
+
+
+def _problem_message(mount: ApiMount, exc: ProblemException, op_key: str | None) -> str:
+    detail = str(exc.detail or exc.title or "")
+    if exc.status == 401:
+        schemes = mount.contract.security_schemes
+        wanted = []
+        for name, scheme in schemes.items():
+            if scheme.get("type") == "http":
+                wanted.append(f"Authorization: {str(scheme.get('scheme', '')).title()} <token>")
+            elif scheme.get("type") == "apiKey":
+                wanted.append(f"{scheme.get('name', name)} header")
+        return f"missing or invalid credentials ({detail}); send {' or '.join(wanted)}"
+    if exc.status == 415:
+        return f"unsupported content type: {detail}"
+    return detail
+
+
+def problem_reply(
+    mounts: Mapping[str, ApiMount], scope: Scope, exc: Exception
+) -> tuple[int, bytes, str, dict[str, str]]:
+    """Connexion's problems (401, 400, 415, ...) in the API's own documented error shape;
+    any other exception is a bug of the mock, answered as a mock problem and logged."""
+    note = note_of(scope)
+    base, op_id = routed(scope)
+    # Connexion hands its error handlers a scope copied before routing annotated it; the
+    # mount's root_path names the API just as well.
+    mount = mounts.get(base if base is not None else scope.get("root_path", ""))
+    if not isinstance(exc, ProblemException):
+        log.exception("mock internal error", exc_info=exc)
+        note.rule = "mock-error: internal"
+        body = problem_bytes(500, "mock-internal-error", "The mock failed", type(exc).__name__)
+        return 500, body, PROBLEM_JSON, {}
+    if mount is None:
+        note.rule = f"connexion: {exc.status}"
+        body = problem_bytes(exc.status, "no-route", str(exc.title), str(exc.detail))
+        return exc.status, body, PROBLEM_JSON, {}
+    note.api, note.operation = mount.api_id, op_id
+    message = _problem_message(mount, exc, op_id)
+    note.rule = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
+    status, body, media_type = refusal(
+        mount, exc.status, message, {"reason": exc.status}, op_key=op_id, code="invalid-request"
+    )
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    return status, body, media_type, headers
+
+
+def error_handler(mounts: Mapping[str, ApiMount]) -> Callable[..., Awaitable[ConnexionResponse]]:
+    async def handle(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        status, body, media_type, headers = problem_reply(mounts, request.scope, exc)
+        return ConnexionResponse(
+            status_code=status, body=body, mimetype=media_type, headers=headers
+        )
+
+    return handle

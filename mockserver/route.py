@@ -1,0 +1,167 @@
+"""Route: a request to its operation, by raw path, then method.
+
+The documented paths form a tree of segments (`Router`). A request walks it one segment
+at a time, trying the literal child before the templated ones, so `/items/special`
+reaches `/items/special` and not `/items/{id}` (OpenAPI: concrete paths match before
+templated ones), and a match costs the depth of the path, not the number of operations.
+A segment that mixes literals and parameters (`{name}.{ext}`, `{id}:run`) is a pattern
+of its own. The path is matched as sent, then each parameter is decoded on its own: an
+encoded `/` (`%2F`) belongs to its segment. Path-level facts come out of the same walk:
+the methods a path allows (`Allow` of a 405), and `HEAD` answered by the `GET` operation
+when the document has no `HEAD` of its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote, unquote
+
+from .asgi import Scope
+
+__all__ = ["Match", "Route", "Router", "route_for", "server_prefix"]
+
+T = TypeVar("T")
+
+_TEMPLATE = re.compile(r"\{([^{}/]+)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation under one mount: `base + path`, split into segments."""
+
+    method: str
+    template: str  # base + the documented path
+    base: str
+    operation_id: str
+
+
+def route_for(method: str, base: str, path: str, operation_id: str) -> Route:
+    return Route(method.upper(), base + path, base, operation_id)
+
+
+def server_prefix(servers: object) -> str:
+    """The path of the document's first server URL (`https://h/api/v3` → `/api/v3`),
+    its variables replaced by their defaults; `""` when it has none."""
+    if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
+        return ""
+    url = str(servers[0].get("url") or "")
+    variables = servers[0].get("variables") or {}
+    if isinstance(variables, dict):
+        for name, variable in variables.items():
+            default = variable.get("default", "") if isinstance(variable, dict) else ""
+            url = url.replace("{" + str(name) + "}", str(default))
+    if "://" in url:
+        url = url.split("://", 1)[1]
+        url = url[url.find("/") :] if "/" in url else ""
+    path = "/" + url.split("?", 1)[0].split("#", 1)[0].strip("/")
+    return "" if path == "/" or "{" in path else path
+
+
+@dataclass
+class _Segment:
+    """One pattern segment: a regex over the raw segment, and the parameters it fills."""
+
+    pattern: re.Pattern[str]
+    names: tuple[str, ...]
+    literal_chars: int  # more literal text first: `{id}.json` before `{name}`
+    node: _Node[Any]
+
+
+@dataclass
+class _Node(Generic[T]):
+    literal: dict[str, _Node[T]] = field(default_factory=dict)
+    templated: list[_Segment] = field(default_factory=list)
+    methods: dict[str, tuple[Route, T]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Match(Generic[T]):
+    """What a path matched: the route and target for the method (None when the path is
+    documented for other methods only), the methods allowed, the path parameters."""
+
+    route: Route | None
+    target: T | None
+    allowed: tuple[str, ...]
+    params: dict[str, str]
+
+
+def _segment_pattern(segment: str) -> tuple[re.Pattern[str], tuple[str, ...], int]:
+    parts = _TEMPLATE.split(segment)  # literals at even, names at odd indexes
+    regex = "".join(
+        re.escape(quote(p, safe="")) if i % 2 == 0 else "([^/]+?)" for i, p in enumerate(parts)
+    )
+    literal = sum(len(p) for p in parts[0::2])
+    return re.compile(f"^{regex}$"), tuple(parts[1::2]), literal
+
+
+def _literal(segment: str) -> str:
+    """A literal segment as compared: percent-decoded, so `%7E` and `~` are one."""
+    return unquote(segment) if "%" in segment else segment
+
+
+class Router(Generic[T]):
+    """Routes, each with what it leads to. Of two routes for the same method and path,
+    the first given wins."""
+
+    def __init__(self, routes: Iterable[tuple[Route, T]]):
+        self.root: _Node[T] = _Node()
+        for route, target in routes:
+            node = self.root
+            for segment in route.template.split("/")[1:]:
+                if "{" not in segment:
+                    node = node.literal.setdefault(_literal(segment), _Node())
+                    continue
+                for seg in node.templated:
+                    if seg.pattern.pattern == _segment_pattern(segment)[0].pattern:
+                        node = seg.node
+                        break
+                else:
+                    pattern, names, literal = _segment_pattern(segment)
+                    seg = _Segment(pattern, names, literal, _Node())
+                    node.templated.append(seg)
+                    node.templated.sort(key=lambda s: (-s.literal_chars, len(s.names)))
+                    node = seg.node
+            node.methods.setdefault(route.method, (route, target))
+
+    def _walk(
+        self, node: _Node[T], segments: list[str], at: int, params: list[tuple[str, str]]
+    ) -> Iterator[tuple[_Node[T], list[tuple[str, str]]]]:
+        """Every node the path reaches, literal branches first (depth first)."""
+        if at == len(segments):
+            if node.methods:
+                yield node, params
+            return
+        segment = segments[at]
+        child = node.literal.get(_literal(segment))
+        if child is not None:
+            yield from self._walk(child, segments, at + 1, params)
+        if not segment:
+            return  # an empty segment never fills a parameter
+        for seg in node.templated:
+            found = seg.pattern.match(segment)
+            if found is not None:
+                values = [unquote(v) if "%" in v else v for v in found.groups()]
+                yield from self._walk(
+                    seg.node, segments, at + 1, params + list(zip(seg.names, values, strict=True))
+                )
+
+    def match(self, scope: Scope) -> Match[T] | None:
+        """The documented path the request's raw path matches (None: no documented path),
+        and the operation for its method."""
+        raw = scope.get("raw_path")
+        path = raw.decode("latin-1") if raw else quote(scope["path"])
+        path = path.split("?", 1)[0]
+        method = scope["method"]
+        first: Match[T] | None = None
+        for node, params in self._walk(self.root, path.split("/")[1:], 0, []):
+            methods = node.methods
+            hit = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
+            allowed = tuple(sorted({*methods, *(("HEAD",) if "GET" in methods else ())}))
+            if hit is not None:
+                return Match(hit[0], hit[1], allowed, dict(params))
+            if first is None:
+                first = Match(None, None, allowed, dict(params))
+        return first

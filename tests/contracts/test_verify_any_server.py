@@ -1,0 +1,268 @@
+"""`contracts verify` against any server: hostile ones end in time with a transport finding,
+a correct one of a user's own spec (no scenarios file) conforms.
+
+Every run is the real command line in a child process, on loopback; each asserts the exit
+status, the findings in the JSON report, both report files, the wall time against the bounds
+given and the child's peak RSS (`os.wait4`'s resource usage of that one child).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from contracts.catalog import load_contract
+from contracts.requests import default_parameters, schema_value
+from tests.contracts.bookshelf import API_KEY, BASIC
+from tests.contracts.bookshelf import SPEC as BOOKSHELF
+from tests.contracts.bookshelf import app as bookshelf_app
+from tests.contracts.hostile import SPEC, hostile
+from tests.contracts.test_verify import console_script
+from tests.implementations import serve
+
+REQUEST_TIMEOUT = 1
+DEADLINE = 12
+MAX_RESPONSE_BYTES = 1024 * 1024
+# The exit after the reports are written, on a loaded machine (--deadline counts from the
+# process's start).
+SLACK = 4.0
+# Python, Schemathesis and Hypothesis take ~90 MB; a 1 GB body must not add more than a few
+# times --max-response-bytes to that.
+PEAK_RSS_MB = 90 + 40 * MAX_RESPONSE_BYTES // (1024 * 1024)
+
+# hostile server -> the sub-kind of the transport finding it must produce
+HOSTILE = {
+    "never-answers": "timeout",
+    "answers-then-hangs": "timeout",
+    "stalls-after-headers": "timeout",
+    "one-byte-per-second": "timeout",
+    "one-gigabyte-body": "response-too-large",
+    "one-gigabyte-announced": "response-too-large",
+    "endless-event": "response-too-large",
+    "redirect-loop": "redirect-loop",
+    "invalid-http": "invalid-http",
+    "reset-mid-body": "connection-reset",
+    "gone-after-first-answer": "connection-refused",
+}
+
+
+@dataclass
+class Run:
+    status: int
+    seconds: float
+    peak_rss_mb: float
+    stdout: str
+    stderr: str
+    report: dict[str, Any]
+    junit: ET.Element
+
+
+def _verify(
+    spec: Path, base_url: str, tmp_path: Path, *args: str, interrupt_after: str | None = None
+) -> Run:
+    """Run `contracts verify` as a user does; with `interrupt_after`, send it Ctrl-C once
+    its progress shows that text."""
+    report, junit = tmp_path / "verify.json", tmp_path / "verify.xml"
+    command = [
+        *console_script("contracts"),
+        "verify",
+        str(spec),
+        "--base-url",
+        base_url,
+        "--request-timeout",
+        str(REQUEST_TIMEOUT),
+        "--max-response-bytes",
+        str(MAX_RESPONSE_BYTES),
+        "--max-examples",
+        "2",
+        "--seed",
+        "1",
+        "--report",
+        str(report),
+        "--junit-xml",
+        str(junit),
+        *args,
+    ]
+    started = time.monotonic()
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
+    )
+    assert child.stderr is not None and child.stdout is not None
+    seen: list[str] = []
+    if interrupt_after is not None:
+        for line in child.stderr:
+            seen.append(line)
+            if interrupt_after in line:
+                child.send_signal(signal.SIGINT)
+                break
+    stderr = "".join(seen) + child.stderr.read()
+    stdout = child.stdout.read()
+    child.stderr.close()
+    child.stdout.close()
+    _pid, wait_status, usage = os.wait4(child.pid, 0)
+    seconds = time.monotonic() - started
+    child.returncode = os.waitstatus_to_exitcode(wait_status)
+    assert report.is_file() and junit.is_file(), f"reports not written\n{stdout}\n{stderr}"
+    return Run(
+        status=child.returncode,
+        seconds=seconds,
+        peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        stdout=stdout,
+        stderr=stderr,
+        report=json.loads(report.read_text(encoding="utf-8")),
+        junit=ET.parse(junit).getroot(),
+    )
+
+
+@pytest.fixture()
+def items_spec(tmp_path: Path) -> Path:
+    spec = tmp_path / "items.yaml"
+    spec.write_text(SPEC, encoding="utf-8")
+    return spec
+
+
+@pytest.fixture()
+def bookshelf(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    spec = tmp_path / "bookshelf.yaml"
+    spec.write_text(BOOKSHELF, encoding="utf-8")
+    with serve(bookshelf_app()) as base_url:
+        yield spec, base_url
+
+
+@pytest.mark.parametrize("server", sorted(HOSTILE))
+def test_a_hostile_server_ends_in_time_with_a_transport_finding(
+    server: str, items_spec: Path, tmp_path: Path
+) -> None:
+    with hostile(server) as base_url:
+        run = _verify(items_spec, base_url, tmp_path, "--deadline", str(DEADLINE))
+    shown = f"{run.stdout}\n{run.stderr[-2000:]}"
+    assert run.status == 1, shown
+    transport = [f for f in run.report["findings"] if f["kind"] == "transport"]
+    assert {f["subkind"] for f in transport} == {HOSTILE[server]}, shown
+    assert all(f["curl"].startswith("curl ") and base_url in f["curl"] for f in transport)
+    assert f"transport ({HOSTILE[server]})" in run.stdout
+    failures = [e.get("type") for e in run.junit.iter("failure")]
+    assert "transport" in failures
+    assert run.seconds < DEADLINE + SLACK, shown
+    assert run.peak_rss_mb < PEAK_RSS_MB, f"peak RSS {run.peak_rss_mb:.0f} MB"
+
+
+def test_an_endless_stream_of_events_is_read_up_to_its_limit_and_conforms(
+    items_spec: Path, tmp_path: Path
+) -> None:
+    # A live feed never ends: that is no defect. Each stream is read up to 20 events.
+    with hostile("endless-events") as base_url:
+        run = _verify(items_spec, base_url, tmp_path, "--deadline", "60")
+    assert run.status == 0, f"{run.stdout}\n{run.stderr[-2000:]}"
+    assert run.report["conforms"] is True
+    assert run.report["stopped"] is None
+    assert run.seconds < 60
+    assert run.peak_rss_mb < PEAK_RSS_MB
+
+
+def test_ctrl_c_stops_the_run_and_writes_the_reports(items_spec: Path, tmp_path: Path) -> None:
+    with hostile("never-answers") as base_url:
+        run = _verify(items_spec, base_url, tmp_path, interrupt_after="→ timeout")
+    assert run.status == 130, run.stderr[-2000:]
+    assert run.report["stopped"].startswith("interrupted")
+    assert {f["subkind"] for f in run.report["findings"]} == {"timeout"}
+    assert any(s.get("name") == "items.run" for s in run.junit.iter("testsuite"))
+    assert run.seconds < 30
+
+
+def test_a_correct_server_of_a_users_spec_conforms_with_its_credentials(
+    bookshelf: tuple[Path, str], tmp_path: Path
+) -> None:
+    spec, base_url = bookshelf
+    run = _verify(spec, base_url, tmp_path, "--basic", BASIC, "--api-key", API_KEY)
+    assert run.status == 0, run.stdout
+    assert run.report["warnings"] == []
+    examples = next(p for p in run.report["phases"] if p["name"] == "examples")
+    assert examples["requests"] == 4 and examples["passed"] > 0
+
+
+def test_values_the_docs_do_not_show_come_from_the_schema(
+    bookshelf: tuple[Path, str],
+) -> None:
+    spec, _base_url = bookshelf
+    contract = load_contract(str(spec))
+    path, query = default_parameters(contract, contract.operation("GET /books/{bookId}"))
+    assert path == {"bookId": 1} and query == {}
+    body = schema_value(
+        contract.operation("POST /books").request_body["content"]["application/json"]["schema"]
+    )
+    assert body == {"title": "example"}
+    assert schema_value({"type": "string", "pattern": "^97[89][0-9]{10}$"}) == "9780000000000"
+
+
+def test_without_credentials_verify_says_so_once_and_finds_nothing(
+    bookshelf: tuple[Path, str], tmp_path: Path
+) -> None:
+    spec, base_url = bookshelf
+    run = _verify(spec, base_url, tmp_path)
+    assert run.status == 0, run.stdout
+    assert run.report["warnings"] == [
+        "1 secured operation (GET /books) will be sent without credentials: "
+        "pass --basic USER:PASS or --api-key KEY",
+        "1 secured operation (POST /books) will be sent without credentials: "
+        "pass --basic USER:PASS",
+        "1 secured operation (GET /books/{bookId}) will be sent without credentials: "
+        "pass --api-key KEY",
+    ]
+    assert run.stdout.count("without credentials") == 3
+
+
+def test_wrong_credentials_are_findings_not_warnings(
+    bookshelf: tuple[Path, str], tmp_path: Path
+) -> None:
+    # The same server, a wrong password: the documented request it refuses is a finding.
+    spec, base_url = bookshelf
+    run = _verify(spec, base_url, tmp_path, "--basic", "reader:wrong", "--api-key", API_KEY)
+    assert run.status == 1
+    refused = {f["operation"] for f in run.report["findings"] if f["check"] == "example_response"}
+    assert refused == {"GET /books"}, run.stdout
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "integer", "format": "int64", "minimum": 1},
+        {"type": "integer", "minimum": 10, "maximum": 20, "multipleOf": 7},
+        {"type": "integer", "exclusiveMinimum": 5},
+        {"type": "number", "maximum": 0.5},
+        {"type": "string", "format": "uuid"},
+        {"type": "string", "format": "date-time"},
+        {"type": "string", "minLength": 12, "maxLength": 12},
+        {"type": "string", "pattern": "^[A-Z]{2}-[0-9]{4}$"},
+        {"type": "string", "enum": ["queued", "running"]},
+        {"type": "array", "items": {"type": "integer"}, "minItems": 2},
+        {"type": ["null", "boolean"]},
+        {
+            "type": "object",
+            "required": ["id", "tags"],
+            "properties": {
+                "id": {"type": "integer"},
+                "tags": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+        {"allOf": [{"type": "object", "required": ["a"], "properties": {"a": {"type": "string"}}}]},
+    ],
+    ids=lambda schema: json.dumps(schema, sort_keys=True)[:60],
+)
+def test_a_value_made_up_from_a_schema_is_valid_against_it(schema: dict[str, Any]) -> None:
+    value = schema_value(schema)
+    jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(value)
+    assert value != "example" or schema.get("type") == "string"
