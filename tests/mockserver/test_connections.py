@@ -161,7 +161,8 @@ def test_an_idle_kept_alive_connection_is_closed() -> None:
 
 
 def test_two_hundred_slow_clients_do_not_stop_the_others() -> None:
-    config = MockConfig(apis=("wiv",), header_timeout=2, body_timeout=2)
+    # A mock the slow clients held up would answer only once they time out (4 s).
+    config = MockConfig(apis=("wiv",), header_timeout=4, body_timeout=4)
     with running(config) as (base, _):
         host, port = base.removeprefix("http://").split(":")
         slow = [socket.create_connection((host, int(port)), timeout=10) for _ in range(200)]
