@@ -27,6 +27,8 @@ from .yamlsource import JsonPath, Source, load_source
 if TYPE_CHECKING:
     from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+    from .examples import ResponseExampleCheck
+
 __all__ = [
     "HTTP_METHODS",
     "Contract",
@@ -39,6 +41,7 @@ __all__ = [
     "has_external_refs",
     "inline_local_refs",
     "load_contract",
+    "pointer",
     "ref_siblings_as_all_of",
     "resolve_spec_argument",
     "start_loading",
@@ -211,6 +214,13 @@ class Contract:
     def locate(self, path: JsonPath) -> tuple[int, int] | None:
         return self.source.locate(path)
 
+    @cached_property
+    def invalid_response_examples(self) -> tuple[ResponseExampleCheck, ...]:
+        """The response examples their own schema refuses (`contracts.examples`)."""
+        from .examples import invalid_response_examples
+
+        return invalid_response_examples(self)
+
 
 def find_specs(specs_dir: Path | None = None) -> list[Path]:
     """Every contract in `specs_dir`: `<id>.yaml|yml|json`, not scenarios, not upstream/."""
@@ -268,7 +278,7 @@ def _refuse_dangling_refs(source: Source) -> None:
             if (
                 isinstance(ref, str)
                 and ref.startswith("#")
-                and _pointer(source.data, ref) is _MISSING
+                and pointer(source.data, ref) is _MISSING
             ):
                 line, col = source.locate((*path, "$ref")) or (None, None)
                 raise SpecError(
@@ -295,8 +305,8 @@ def _validation_error(source: Source, exc: OpenAPIValidationError) -> SpecError:
     )
 
 
-def _pointer(doc: Any, ref: str) -> Any:
-    """The node a local `#/a/b` reference points at, or `_MISSING`."""
+def pointer(doc: Any, ref: str) -> Any:
+    """The node a local `#/a/b` reference points at, or a sentinel that no node is."""
     node = doc
     for part in ref[1:].split("/")[1:] if ref != "#" else []:
         part = part.replace("~1", "/").replace("~0", "~")
@@ -346,7 +356,7 @@ def inline_local_refs(data: Any) -> Any:
                     return done[ref]
                 if ref in active:
                     return {}
-                target = _pointer(data, ref)
+                target = pointer(data, ref)
                 if target is _MISSING:
                     return {}
                 active.add(ref)
@@ -477,7 +487,10 @@ def load_contract(
 
 
 def start_loading(
-    specs: Sequence[tuple[Path, Path | None]], *, in_child: bool = True
+    specs: Sequence[tuple[Path, Path | None]],
+    *,
+    in_child: bool = True,
+    prepare: Callable[[Contract], object] | None = None,
 ) -> Callable[[], list[Contract]]:
     """Start loading contracts (`load_contract(spec, scenarios=...)` for each pair); the
     returned function waits for them.
@@ -488,11 +501,17 @@ def start_loading(
     what it needs (the mock imports Connexion). A long-running server saves their memory
     for as long as it runs. Done only where forking is safe (this process has a single
     thread); if the child fails in any way, the contracts load here instead, so every
-    error is raised as usual.
+    error is raised as usual. `prepare` runs on each contract where it loads (to fill its
+    cached properties there, e.g. `invalid_response_examples`, whose validators import
+    pydantic).
     """
 
     def load_all() -> list[Contract]:
-        return [load_contract(spec, scenarios=scenarios) for spec, scenarios in specs]
+        loaded = [load_contract(spec, scenarios=scenarios) for spec, scenarios in specs]
+        if prepare is not None:
+            for contract in loaded:
+                prepare(contract)
+        return loaded
 
     if not in_child or not hasattr(os, "fork") or threading.active_count() > 1:
         return load_all

@@ -32,7 +32,7 @@ from .catalog import (
     resolve_spec_argument,
 )
 from .errors import ScenariosError, SpecError, UsageError
-from .examples import DocumentedExample, iter_examples, schema_validator
+from .examples import DocumentedExample, example_verdict, iter_examples, schema_validator
 from .pathtemplates import template_names
 from .scenarios import check_scenarios, load_scenarios
 from .yamlsource import JsonPath, Source, load_source
@@ -340,26 +340,14 @@ def _examples(spec: _Spec) -> None:
         if validator is None:
             validator = schema_validator(example.schema, version)
             validators_by_schema[id(example.schema)] = validator
-        try:
-            errors = list(validator.iter_errors(example.value))
-        except Exception as exc:  # a schema the validator cannot even compile
-            errors = []
+        verdict = example_verdict(validator, example.value)
+        if not verdict.valid:
+            what = "cannot be checked" if verdict.unchecked else "does not match its schema"
+            detail = verdict.unchecked if verdict.unchecked else verdict.cause()
             spec.add(
                 "example-invalid",
                 example.path,
-                f"{example.kind} example cannot be checked: {str(exc).splitlines()[0]}",
-                follow=False,
-            )
-        if errors:
-            shown = "; ".join(
-                f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                for e in errors[:3]
-            )
-            more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-            spec.add(
-                "example-invalid",
-                example.path,
-                f"{example.kind} example does not match its schema: {shown}{more}",
+                f"{example.kind} example {what}: {detail}",
                 follow=False,
             )
 

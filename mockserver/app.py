@@ -63,7 +63,14 @@ from .generate import Generator
 from .http import Limits, cors, mount_for
 from .lanes import Dispatcher
 from .mount import ApiMount, OperationRuntime
-from .negotiate import Choice, choose_preferred, default_choice, parse_preference
+from .negotiate import (
+    Choice,
+    NotAcceptable,
+    accept,
+    choose_preferred,
+    default_choice,
+    parse_preference,
+)
 from .oas31 import connexion_document, spec_errors
 from .redact import Declared
 from .refuse import error_handler, problem_bytes, refusal
@@ -75,6 +82,7 @@ from .render import (
     seeded_rng,
     set_path,
 )
+from .represent import concrete, is_json, non_json_body
 from .state import InMemoryState, JournalEntry, State
 
 __all__ = ["MockServer"]
@@ -118,9 +126,12 @@ class MockHandler:
         request = self._request(scope, mount, runtime, raw, parsed)
         try:
             choice = self.choose(mount, runtime, request)
+            choice = accept(runtime.operation, choice, request.headers.get("accept"))
         except MockError as exc:
             note.rule = f"mock-error: {exc.code}"
             return exc.status, json_bytes(exc.problem()), PROBLEM_JSON
+        except NotAcceptable as exc:  # answered in the API's error shape
+            raise ProblemException(status=406, title="Not Acceptable", detail=str(exc)) from None
         note.rule, note.example = choice.rule, choice.example
         return self.render(mount, runtime, choice, request)
 
@@ -196,11 +207,19 @@ class MockHandler:
             return choice.status, self._event_stream(mount, runtime, request), choice.media_type
         if not choice.media_type:
             return choice.status, b"", ""
+        if not is_json(choice.media_type):
+            body = non_json_body(choice, op, mount.contract, runtime.examples, self.generator)
+            return choice.status, body, concrete(choice.media_type)
         if choice.example is None:
             response = op.responses.get(str(choice.status), None)
             media = response.content.get(choice.media_type) if response else None
             schema = dict(media.schema or {}) if media else {}
-            return choice.status, json_bytes(self.generator.value(schema)), choice.media_type
+            value = self.generator.value(
+                schema,
+                document=mount.contract.resolved,
+                openapi_version=mount.contract.openapi_version,
+            )
+            return choice.status, json_bytes(value), choice.media_type
         templates = runtime.templates.get(choice.example)
         if not templates and not choice.values:
             key = (choice.status, choice.example)
@@ -290,7 +309,9 @@ class MockServer:
                     connexion.add_api(
                         connexion_document(contract),
                         base_path=base,
-                        security_map=security_map_for(contract.scenarios),
+                        security_map=security_map_for(
+                            contract.scenarios, contract.security_schemes
+                        ),
                         swagger_ui_options=None,
                     )
         handler = error_handler(self.mounts)

@@ -99,7 +99,7 @@ def test_a_part_violating_a_3_1_constraint_is_refused_naming_the_field(
 ) -> None:
     response = client.post("/parts31/parts", json=part)
     assert response.status_code == 400, response.text
-    message = response.json()["error"]
+    message = response.json()["message"]
     assert message.startswith(f"{field}: {why}" if field else why), message
 
 
@@ -121,7 +121,7 @@ def test_query_parameters_are_checked_against_their_3_1_schemas(
     if why is None:
         assert_valid(response.json(), schema_of(parts, "GET /parts", "200"))
     else:
-        assert response.json()["error"].startswith(why)
+        assert response.json()["message"].startswith(why)
 
 
 def test_a_const_path_parameter_accepts_its_value_only(
@@ -132,7 +132,7 @@ def test_a_const_path_parameter_accepts_its_value_only(
     assert_valid(ok.json(), schema_of(parts, "GET /parts/{kind}", "200"))
     refused = client.get("/parts31/parts/gadget")
     assert refused.status_code == 400
-    assert refused.json()["error"] == "kind (path parameter): 'widget' was expected"
+    assert refused.json()["message"] == "kind (path parameter): 'widget' was expected"
 
 
 PHOTO = {"photo": ("front.png", b"\x89PNG\r\n\x1a\n", "image/png")}
@@ -155,7 +155,7 @@ def test_a_multipart_form_is_checked_against_its_3_1_schema(
     if why is None:
         assert_valid(response.json(), schema_of(parts, "POST /parts/{kind}/photos", "201"))
     else:
-        assert why in response.json()["error"]
+        assert why in response.json()["message"]
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,7 @@ def test_a_url_encoded_form_is_checked_against_its_3_1_schema(
     if why is None:
         assert_valid(response.json(), schema_of(parts, "POST /parts/{kind}/labels", "201"))
     else:
-        assert why in response.json()["error"]
+        assert why in response.json()["message"]
 
 
 def test_a_webhooks_only_document_starts_with_nothing_to_route(client: httpx.Client) -> None:
