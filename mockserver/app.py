@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from connexion.exceptions import ProblemException
-from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
@@ -53,6 +52,8 @@ from .config import MockConfig
 from .connexion_ext import (
     CachedRequestValidationMiddleware,
     PathResolver,
+    PreparedConnexion,
+    PreparedSpecification,
     operation_key,
     routed,
     security_map_for,
@@ -76,6 +77,7 @@ from .redact import Declared
 from .refuse import error_handler, problem_bytes, refusal
 from .render import (
     Skeleton,
+    copy_json,
     event_stream,
     json_bytes,
     render_example,
@@ -235,9 +237,10 @@ class MockHandler:
             if skeleton is not None:
                 body = skeleton.render(request.template_context, self.rng)
                 return choice.status, body, choice.media_type
-        value = render_example(
-            runtime.examples[choice.example], templates, request.template_context, self.rng
-        )
+        example_value = runtime.examples[choice.example]
+        value = render_example(example_value, templates, request.template_context, self.rng)
+        if choice.values and value is example_value:  # the document's own nodes: read-only
+            value = copy_json(value)
         for dotted, replacement in (choice.values or {}).items():
             if dotted == "":
                 value = replacement
@@ -277,7 +280,7 @@ class MockServer:
         self.declared = {c.api_id: Declared.of(c.security_schemes) for c in contracts}
         self.mounts: dict[str, ApiMount] = {}
         mock_handler = MockHandler(self.mounts, self.state, config)
-        connexion = ConnexionMiddleware(
+        connexion = PreparedConnexion(
             mock_handler,
             middlewares=[
                 ExceptionMiddleware,
@@ -303,11 +306,13 @@ class MockServer:
                 },
             )
             bases = [f"/{contract.api_id}"] + ([""] if single else [])
+            with spec_errors(contract):
+                document = PreparedSpecification(connexion_document(contract))
             for base in bases:
                 self.mounts[base] = mount
                 with spec_errors(contract):
-                    connexion.add_api(
-                        connexion_document(contract),
+                    connexion.add_prepared_api(
+                        document.clone(),
                         base_path=base,
                         security_map=security_map_for(
                             contract.scenarios, contract.security_schemes

@@ -29,7 +29,10 @@ def build_app(config: MockConfig) -> MockServer:
         else find_specs(specs_dir)
     )
     jobs = [(Path(p), config.scenarios.get(Path(p).name.split(".")[0])) for p in paths]
-    loaded = start_loading(jobs, prepare=prepare_contract)
+    # Read-only: the mock never changes a document, and shared nodes make a big one
+    # (GitHub's) resolve in one pass, pickle small out of the loading child and stay small;
+    # the mock never reads a document as written (lines are for the loading errors).
+    loaded = start_loading(jobs, read_only=True, keep_source=False, prepare=prepare_contract)
     from .app import MockServer  # Connexion is imported while the child loads
 
     contracts = loaded()

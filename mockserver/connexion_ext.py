@@ -33,6 +33,7 @@ from connexion.exceptions import (
     ProblemException,
 )
 from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.main import API
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
@@ -48,6 +49,7 @@ from connexion.security import (
     BearerSecurityHandler,
     OAuthSecurityHandler,
 )
+from connexion.spec import OpenAPISpecification
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.abstract import AbstractRequestBodyValidator
@@ -80,6 +82,8 @@ __all__ = [
     "Credentials",
     "OperationObjects",
     "PathResolver",
+    "PreparedConnexion",
+    "PreparedSpecification",
     "accepted_credentials",
     "build_stack",
     "check_internals",
@@ -207,6 +211,71 @@ class PathResolver(Resolver):  # type: ignore[misc]
         return Resolution(_unused_handler, operation_key(operation.method, operation.path))
 
 
+class PreparedSpecification(OpenAPISpecification):  # type: ignore[misc]
+    """Connexion's view of a document the catalog has already validated (openapi-spec-
+    validator, the same verdict as `contracts lint`) and resolved (no `$ref` left).
+
+    Connexion's own `Specification` deep-copies the document, validates it again with a
+    pure-Python jsonschema pass that also checks every `default` (minutes on GitHub's
+    1,200-operation description, and a second verdict that may differ from lint's), then
+    deep-copies it again to resolve `$ref`s. This one keeps the resolved document as it
+    is, shared, read-only: each copy (one per mount, one per `with_base_path`) is a new
+    top-level mapping over the same nodes, so that setting its `servers` changes no other.
+    """
+
+    def __init__(self, raw_spec: Mapping[str, Any], *, base_uri: str = "") -> None:
+        self._adopt(dict(_string_keys(raw_spec, {})), base_uri)
+
+    def _adopt(self, document: dict[str, Any], base_uri: str) -> None:
+        document.setdefault("components", {})
+        self._raw_spec = document
+        self._spec = document
+        self._base_uri = base_uri
+
+    def clone(self) -> PreparedSpecification:
+        copy = object.__new__(type(self))
+        copy._adopt(dict(self._raw_spec), self._base_uri)
+        return copy
+
+
+def _string_keys(node: Any, done: dict[int, Any]) -> Any:
+    """`node` with integer mapping keys (YAML `200:`) as strings, as Connexion's
+    `Specification.from_dict` makes them; the same object where there are none. Each
+    shared node is converted once (`done`, by identity)."""
+    if not isinstance(node, Mapping):
+        return node
+    if id(node) in done:
+        return done[id(node)]
+    items = [(key, _string_keys(value, done)) for key, value in node.items()]
+    same = all(isinstance(k, str) and v is node[k] for k, v in items)
+    out = node if same else {str(key): value for key, value in items}
+    done[id(node)] = out
+    return out
+
+
+class PreparedConnexion(ConnexionMiddleware):  # type: ignore[misc]
+    """`ConnexionMiddleware` taking a `PreparedSpecification` (`add_api` only takes a file,
+    a URL or a dict, which it would validate and copy again)."""
+
+    def add_prepared_api(self, specification: PreparedSpecification, **options: Any) -> None:
+        if self.middleware_stack is not None:
+            raise RuntimeError("Cannot add an API after the application has started")
+        base_path = options.pop("base_path", None)
+        replaced = self.options.replace(**options)
+        self.apis.append(API(specification, base_path=base_path, **replaced.__dict__))
+
+
+def _same_scheme(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    if a == b:
+        return True
+    if a.get("type") != "http" or b.get("type") != "http":
+        return False
+    return {**a, "scheme": str(a.get("scheme", "")).lower()} == {
+        **b,
+        "scheme": str(b.get("scheme", "")).lower(),
+    }
+
+
 def _guard_class(base: type, keyring: Keyring, schemes: Mapping[str, Any]) -> type:
     """A subclass of Connexion's handler `base` whose `get_fn` (the method Connexion's
     `SecurityHandlerFactory.parse_security_scheme` calls) reads credentials as
@@ -220,7 +289,8 @@ def _guard_class(base: type, keyring: Keyring, schemes: Mapping[str, Any]) -> ty
     def get_fn(_self: Any, security_scheme: Mapping[str, Any], required_scopes: Any) -> Any:
         # Connexion hands the scheme's definition, not its name: every name defining
         # exactly this scheme may pin credentials for it.
-        names = [name for name, scheme in schemes.items() if scheme == security_scheme]
+        # (compared with `http` scheme words in any case: the 3.1 view lower-cases them)
+        names = [name for name, scheme in schemes.items() if _same_scheme(scheme, security_scheme)]
         required = list(required_scopes or ())
         check_scopes = scoped(security_scheme) and bool(required)
 
@@ -313,7 +383,7 @@ def accepted_credentials(
             continue
         name, required = next(iter(requirement.items()))
         scheme = schemes.get(name, {})
-        names = {other for other, definition in schemes.items() if definition == scheme}
+        names = {other for other, definition in schemes.items() if _same_scheme(definition, scheme)}
         for credential in keyring.pinned.values():
             if credential.scheme not in names:
                 continue

@@ -73,18 +73,23 @@ def error_template(
     status: int,
     rng: random.Random | None = None,
     op_key: str | None = None,
+    *,
+    documented: bool = False,
 ) -> tuple[int, Any, str]:
     """The status, a fresh instance of the API's documented error shape and its media
     type, for a refusal with `status`; `(status, None, problem+json)` when the API
     documents no JSON error.
 
     The instance is the documented example when there is one, else data generated from
-    the error's schema. A validation refusal (400) is answered 422 when that is what
-    the operation documents instead (as Prism does)."""
-    if status == 400 and op_key in mount.runtimes:
+    the error's schema. With `documented`, a status the operation does not document
+    becomes the one it documents for bad requests (400, else 422), so that the refusal
+    conforms to the contract too."""
+    if documented and op_key in mount.runtimes:
         responses = mount.runtimes[op_key].operation.responses
-        if "400" not in responses and "422" in responses:
-            status = 422
+        if not {str(status), f"{str(status)[0]}XX", "default"} & set(responses):
+            # A refusal the operation does not document (a 415, a 406, a 400 where it
+            # documents 422): answered with the status it documents for bad requests.
+            status = next((int(s) for s in ("400", "422") if s in responses), status)
     for response in _error_responses(mount, status, op_key):
         media = _json_media(response)
         if media is None:
@@ -124,10 +129,13 @@ def refusal(
     *,
     op_key: str | None = None,
     code: str = "refused",
+    documented: bool = False,
 ) -> tuple[int, bytes, str]:
     """A refusal in the API's documented error shape (problem+json when it has none):
-    status, body and media type."""
-    status, template, media_type = error_template(mount, status, op_key=op_key)
+    status, body and media type (`documented`: see `error_template`)."""
+    status, template, media_type = error_template(
+        mount, status, op_key=op_key, documented=documented
+    )
     if template is None:
         return status, problem_bytes(status, code, HTTPStatus(status).phrase, message), media_type
     return status, json_bytes(error_body(template, status, message, details)), media_type
@@ -217,7 +225,13 @@ def problem_reply(
     message = _problem_message(exc)
     note.rule = f"{'guard' if exc.status in (401, 403) else 'validate'}: {message}"
     status, body, media_type = refusal(
-        mount, exc.status, message, {"reason": exc.status}, op_key=op_id, code="invalid-request"
+        mount,
+        exc.status,
+        message,
+        {"reason": exc.status},
+        op_key=op_id,
+        code="invalid-request",
+        documented=True,
     )
     return status, body, media_type, {}
 

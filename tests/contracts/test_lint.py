@@ -110,6 +110,14 @@ DEFECTS = [
         50,
     ),
     (
+        "default-invalid",
+        "mode: {type: string, enum: [fast, slow]}",
+        "mode: {type: string, enum: [fast, slow], default: warp}",
+        "default-invalid",
+        35,
+        50,
+    ),
+    (
         "ref-unresolved",
         "schema: {$ref: '#/components/schemas/Start'}",
         "schema: {$ref: '#/components/schemas/Begin'}",
