@@ -6,7 +6,9 @@ for failures that are not the API's fault, on every schema verify builds:
 - `positive_data_acceptance`: a schema-valid request answered with a documented 4xx whose
   body *is* a documented example the scenarios name as a business rule's answer (quiva's
   `{"error": "no trigger specified"}` for a body without `trigger`), fields the scenarios
-  render as server-filled excepted. Any other rejection of valid input stays a finding.
+  render as server-filled excepted; or a 400 for a path parameter holding a control
+  character (`%00`-`%1F`, `%7F`), which a `type: string` schema allows but HTTP servers
+  (the mock among them) refuse. Any other rejection of valid input stays a finding.
 - `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
   well-formed credential), a *made-up* credential being accepted is documented behaviour; a request
   with *no* credential being accepted is still a finding.
@@ -18,8 +20,10 @@ for failures that are not the API's fault, on every schema verify builds:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import schemathesis
 from schemathesis.openapi.checks import AuthScenario, IgnoredAuth, RejectedPositiveData
@@ -28,6 +32,8 @@ from ..catalog import Contract
 from .phases.errors import without_rendered
 
 __all__ = ["documented_outcomes", "failure_filter", "whole_stream_statuses"]
+
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def whole_stream_statuses(contract: Contract) -> set[int]:
@@ -65,6 +71,15 @@ def documented_outcomes(contract: Contract) -> list[tuple[int, Any, Mapping[str,
     return out
 
 
+def _control_in_path(case: Any, response: schemathesis.Response) -> bool:
+    """Whether the request's path (as sent, then decoded) holds a control character."""
+    values = list((getattr(case, "path_parameters", None) or {}).values())
+    url = getattr(getattr(response, "request", None), "url", None)
+    if isinstance(url, str):
+        values.append(unquote(urlsplit(url).path))
+    return any(isinstance(v, str) and _CONTROL.search(v) for v in values)
+
+
 def failure_filter(contract: Contract) -> Any:
     """A Schemathesis `filter_failure` hook dropping what the contract or scenarios explain."""
     outcomes = documented_outcomes(contract)
@@ -82,6 +97,8 @@ def failure_filter(contract: Contract) -> Any:
         if isinstance(failure, IgnoredAuth):
             return not (accept_unknown and failure.scenario != AuthScenario.NO_AUTH)
         if isinstance(failure, RejectedPositiveData):
+            if response.status_code == 400 and _control_in_path(case, response):
+                return False
             try:
                 body = response.json()
             except Exception:

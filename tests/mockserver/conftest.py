@@ -17,8 +17,11 @@ from contracts.scenarios import Case
 from mockserver.app import MockServer
 from mockserver.build import build_app
 from mockserver.config import MockConfig
+from mockserver.connections import uvicorn_settings
 from tests.conftest import SPECS
 from tests.implementations import serve
+
+ADMIN = {"X-Mock-Admin": "1"}  # what a call that changes the mock's state must carry
 
 
 def free_port() -> int:
@@ -29,10 +32,10 @@ def free_port() -> int:
 
 @contextmanager
 def running(config: MockConfig) -> Iterator[tuple[str, MockServer]]:
-    """Serve `config` as `mockserver serve` would (its lifespan, uvicorn's default HTTP
-    implementation) on a free loopback port; yield the base URL and the server."""
+    """Serve `config` as `mockserver serve` would (its lifespan, its uvicorn settings and
+    HTTP protocol) on a free loopback port; yield the base URL and the server."""
     app = build_app(MockConfig(**{**config.__dict__, "specs_dir": config.specs_dir or SPECS}))
-    with serve(app, lifespan="on", http="auto", loop="auto") as base:
+    with serve(app, loop="auto", **uvicorn_settings(app.config)) as base:
         yield base, app
 
 
@@ -56,7 +59,7 @@ def client(base_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture()
 def fresh(mock: tuple[str, MockServer], client: httpx.Client) -> httpx.Client:
     """A client on a mock whose journal and state were just reset."""
-    assert client.post("/__mock/reset").status_code == 200
+    assert client.post("/__mock/reset", headers=ADMIN).status_code == 200
     return client
 
 
