@@ -39,6 +39,7 @@ __all__ = [
     "has_external_refs",
     "inline_local_refs",
     "load_contract",
+    "openapi_problem",
     "resolve_spec_argument",
     "start_loading",
 ]
@@ -360,6 +361,21 @@ def inline_local_refs(data: Any) -> Any:
     return walk(data)
 
 
+def openapi_problem(source: Source) -> SpecError | None:
+    """Why openapi-spec-validator refuses `source` (the first violation it reports, at its
+    line), or None: the one judgement `serve` loads by and `lint` reports as `oas-invalid`."""
+    from openapi_spec_validator import validate as validate_openapi
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+    try:
+        validate_openapi(source.data)
+    except OpenAPIValidationError as exc:
+        return _validation_error(source, exc)
+    except Exception as exc:  # the validator's own ref resolution failed
+        return SpecError(f"cannot validate: {str(exc).splitlines()[0]}", file=source.path)
+    return None
+
+
 def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -> dict[str, Any]:
     """Validate `source` as OpenAPI and inline every local and file `$ref` (prance).
 
@@ -376,19 +392,12 @@ def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -
     _refuse_remote_refs(source)
     # Imported here: a process that only serves resolved contracts (the mock, after
     # loading them in a child) never holds openapi-spec-validator, pydantic or prance.
-    from openapi_spec_validator import validate as validate_openapi
-    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
     from prance.util.resolver import RESOLVE_FILES, RESOLVE_INTERNAL, RefResolver
 
     if validate:
-        try:
-            validate_openapi(data)
-        except OpenAPIValidationError as exc:
-            raise _validation_error(source, exc) from None
-        except Exception as exc:  # the validator's own ref resolution failed
-            raise SpecError(
-                f"cannot validate: {str(exc).splitlines()[0]}", file=source.path
-            ) from None
+        problem = openapi_problem(source)
+        if problem is not None:
+            raise problem
     if read_only and not has_external_refs(data):
         _refuse_dangling_refs(source)
         return dict(inline_local_refs(data))

@@ -28,11 +28,12 @@ from .catalog import (
     find_specs,
     has_external_refs,
     inline_local_refs,
+    openapi_problem,
     resolve,
     resolve_spec_argument,
 )
 from .errors import ScenariosError, SpecError, UsageError
-from .examples import DocumentedExample, iter_examples, schema_validator
+from .examples import DocumentedExample, example_instances, iter_examples, schema_validator
 from .pathtemplates import template_names
 from .scenarios import check_scenarios, load_scenarios
 from .yamlsource import JsonPath, Source, load_source
@@ -53,6 +54,9 @@ class Finding:
     col: int
     message: str
     path: str = ""  # JSON path of the node, dotted: paths./x.post.responses.200
+    # Other places the defect shows, as `file:line:col`: where a component written once
+    # (an example in components/examples) is used.
+    also_at: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,9 +154,21 @@ class _Spec:
             node, real = target, tuple(where)
         return node, real
 
-    def add(self, rule: str, path: JsonPath, message: str, *, follow: bool = True) -> None:
+    def add(
+        self,
+        rule: str,
+        path: JsonPath,
+        message: str,
+        *,
+        follow: bool = True,
+        also_at: JsonPath | None = None,
+    ) -> None:
         where = self.real_path(path) if follow else path
         line, col = self.source.locate(where) or (1, 1)
+        related: tuple[str, ...] = ()
+        if also_at is not None:
+            other = self.source.locate(also_at) or (1, 1)
+            related = (f"{self.source.path}:{other[0]}:{other[1]}",)
         self.findings.append(
             Finding(
                 rule,
@@ -162,6 +178,7 @@ class _Spec:
                 col,
                 message,
                 _dotted(where),
+                related,
             )
         )
 
@@ -235,6 +252,25 @@ def _oas_findings(source: Source, version: str) -> list[Finding]:
             )
         )
     return out
+
+
+def _serve_findings(source: Source) -> list[Finding]:
+    """openapi-spec-validator's refusal (what `serve` loads by), as `oas-invalid`: besides
+    the schema of the version, it checks what no JSON Schema can (a `default` against its
+    schema, duplicate parameters, path parameters resolved, ...)."""
+    problem = openapi_problem(source)
+    if problem is None:
+        return []
+    return [
+        Finding(
+            "oas-invalid",
+            "error",
+            str(source.path),
+            problem.line or 1,
+            problem.column or 1,
+            problem.message,
+        )
+    ]
 
 
 def _json_safe(node: Any) -> Any:
@@ -340,27 +376,30 @@ def _examples(spec: _Spec) -> None:
         if validator is None:
             validator = schema_validator(example.schema, version)
             validators_by_schema[id(example.schema)] = validator
+        errors: list[str] = []
         try:
-            errors = list(validator.iter_errors(example.value))
+            for label, instance in example_instances(example):
+                errors += [
+                    f"{label + ' ' if label else ''}"
+                    f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+                    for e in validator.iter_errors(instance)
+                ]
         except Exception as exc:  # a schema the validator cannot even compile
-            errors = []
             spec.add(
                 "example-invalid",
                 example.path,
                 f"{example.kind} example cannot be checked: {str(exc).splitlines()[0]}",
                 follow=False,
+                also_at=example.used_at,
             )
         if errors:
-            shown = "; ".join(
-                f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                for e in errors[:3]
-            )
             more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
             spec.add(
                 "example-invalid",
                 example.path,
-                f"{example.kind} example does not match its schema: {shown}{more}",
+                f"{example.kind} example does not match its schema: {'; '.join(errors[:3])}{more}",
                 follow=False,
+                also_at=example.used_at,
             )
 
 
@@ -410,6 +449,7 @@ def _example_fields(spec: _Spec) -> None:
                 f"{example.kind} example has {', '.join(extra)}, which its schema does not "
                 "declare: the schema or the example is wrong",
                 follow=False,
+                also_at=example.used_at,
             )
 
 
@@ -697,6 +737,10 @@ def lint_spec(path: Path | str, scenarios: Path | str | None = None) -> list[Fin
                 # a rule tripping over a malformed node: the oas-invalid findings say why
                 if structurally_sound:
                     raise
+    if not any(f.severity == "error" for f in spec.findings):
+        # Where lint found no error of its own, the validator `serve` loads by has the last
+        # word: a spec serve refuses never lints clean.
+        spec.findings.extend(_serve_findings(source))
     scenario_path = (
         Path(scenarios) if scenarios else path.with_name(f"{contract.api_id}.scenarios.yaml")
     )
@@ -724,4 +768,5 @@ def finding_as_dict(finding: Finding) -> dict[str, Any]:
         "rule": finding.rule,
         "message": finding.message,
         "path": finding.path,
+        "also_at": list(finding.also_at),
     }

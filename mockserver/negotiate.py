@@ -20,7 +20,14 @@ from contracts.catalog import Operation
 
 from .errors import PreferenceUnsatisfiable
 
-__all__ = ["Choice", "Preference", "choose_preferred", "default_choice", "parse_preference"]
+__all__ = [
+    "Choice",
+    "Preference",
+    "accepts",
+    "choose_preferred",
+    "default_choice",
+    "parse_preference",
+]
 
 PREFER_QUERY = ("__code", "__example", "__dynamic")
 
@@ -62,6 +69,27 @@ def parse_preference(prefer_header: str | None, query: Mapping[str, str]) -> Pre
         example=fields.get("example"),
         dynamic=fields.get("dynamic", "").lower() == "true",
     )
+
+
+def accepts(accept: str | None, media_type: str) -> bool:
+    """Whether an `Accept` header admits `media_type` (no header admits anything): an exact
+    range, `type/*` or `*/*`, with a quality above zero."""
+    if accept is None or not accept.strip():
+        return True
+    kind = media_type.split("/")[0]
+    for item in accept.split(","):
+        media_range, *params = (part.strip() for part in item.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 1.0
+        if quality > 0 and media_range.lower() in {media_type, f"{kind}/*", "*/*"}:
+            return True
+    return False
 
 
 def _available(op: Operation) -> str:
