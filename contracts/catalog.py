@@ -16,16 +16,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from jsonschema.exceptions import best_match
+from jsonschema import validators
+from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import RemoteRefError, SpecError, UsageError
 from .scenarios import Scenarios, load_scenarios
 from .yamlsource import JsonPath, Source, load_source
-
-if TYPE_CHECKING:
-    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 __all__ = [
     "HTTP_METHODS",
@@ -279,9 +277,26 @@ def _refuse_dangling_refs(source: Source) -> None:
             stack.extend((value, (*path, i)) for i, value in enumerate(node))
 
 
-def _validation_error(source: Source, exc: OpenAPIValidationError) -> SpecError:
-    if exc.context:
-        exc = best_match(exc.context) or exc
+def _with_branches(source: Source, exc: ValidationError) -> ValidationError:
+    """openapi-spec-validator reports a failed `oneOf` without its branches; the same error
+    from the version's JSON Schema carries them, so the cause can be the closest branch's
+    (`'description' is a required property`, not "valid under none of the schemas")."""
+    if exc.context or not exc.schema_path or exc.schema_path[-1] not in ("oneOf", "anyOf"):
+        return exc
+    from openapi_spec_validator.schemas import schema_v30, schema_v31
+
+    version = str(source.data.get("openapi", ""))
+    schema = dict(schema_v31 if version.startswith("3.1") else schema_v30)
+    where = [str(part) for part in exc.absolute_path]
+    for error in validators.validator_for(schema)(schema).iter_errors(source.data):
+        if [str(part) for part in error.absolute_path] == where and error.context:
+            return error
+    return exc
+
+
+def _validation_error(source: Source, exc: ValidationError) -> SpecError:
+    while exc.context:  # oneOf/anyOf: the branch that came closest says what is wrong
+        exc = best_match(exc.context) or exc.context[0]
     path = tuple(exc.absolute_path)
     line, col = source.locate(path) or (None, None)
     where = "/".join(str(p) for p in path)
@@ -370,7 +385,7 @@ def openapi_problem(source: Source) -> SpecError | None:
     try:
         validate_openapi(source.data)
     except OpenAPIValidationError as exc:
-        return _validation_error(source, exc)
+        return _validation_error(source, _with_branches(source, exc))
     except Exception as exc:  # the validator's own ref resolution failed
         return SpecError(f"cannot validate: {str(exc).splitlines()[0]}", file=source.path)
     return None
