@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,11 +20,10 @@ import httpx
 import pytest
 
 from tests.conftest import API_IDS, ROOT, SPECS
-from tests.mockserver.conftest import free_port
+from tests.mockserver.conftest import serve_process
 
 pytestmark = pytest.mark.slow
 
-MOCKSERVER = [sys.executable, "-c", "from mockserver.cli import main; raise SystemExit(main())"]
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CREDENTIALS = {
     "quiva": "Authorization: Bearer qv_test_token",
@@ -51,28 +49,8 @@ def strict_mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert "unknown_credentials" not in text
         strict.write_text(text + "\nunknown_credentials: reject\n")
         scenarios += ["--scenarios", str(strict)]
-    port = free_port()
-    process = subprocess.Popen(
-        [*MOCKSERVER, "serve", "--port", str(port), "--seed", "7", *scenarios],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base_url}/__mock/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("mockserver serve did not start") from None
-                time.sleep(0.2)
+    with serve_process("--seed", "7", *scenarios) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_strict_mock_refuses_a_made_up_key(strict_mock: str) -> None:
