@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import validators
 from jsonschema.exceptions import ValidationError, best_match
@@ -24,6 +24,9 @@ from jsonschema.exceptions import ValidationError, best_match
 from .errors import RemoteRefError, SpecError, UsageError
 from .scenarios import Scenarios, load_scenarios
 from .yamlsource import JsonPath, Source, load_source
+
+if TYPE_CHECKING:
+    from .examples import ResponseExampleCheck
 
 __all__ = [
     "HTTP_METHODS",
@@ -38,6 +41,8 @@ __all__ = [
     "inline_local_refs",
     "load_contract",
     "openapi_problem",
+    "pointer",
+    "ref_siblings_as_all_of",
     "resolve_spec_argument",
     "start_loading",
 ]
@@ -209,6 +214,13 @@ class Contract:
     def locate(self, path: JsonPath) -> tuple[int, int] | None:
         return self.source.locate(path)
 
+    @cached_property
+    def invalid_response_examples(self) -> tuple[ResponseExampleCheck, ...]:
+        """The response examples their own schema refuses (`contracts.examples`)."""
+        from .examples import invalid_response_examples
+
+        return invalid_response_examples(self)
+
 
 def find_specs(specs_dir: Path | None = None) -> list[Path]:
     """Every contract in `specs_dir`: `<id>.yaml|yml|json`, not scenarios, not upstream/."""
@@ -266,7 +278,7 @@ def _refuse_dangling_refs(source: Source) -> None:
             if (
                 isinstance(ref, str)
                 and ref.startswith("#")
-                and _pointer(source.data, ref) is _MISSING
+                and pointer(source.data, ref) is _MISSING
             ):
                 line, col = source.locate((*path, "$ref")) or (None, None)
                 raise SpecError(
@@ -310,8 +322,8 @@ def _validation_error(source: Source, exc: ValidationError) -> SpecError:
     )
 
 
-def _pointer(doc: Any, ref: str) -> Any:
-    """The node a local `#/a/b` reference points at, or `_MISSING`."""
+def pointer(doc: Any, ref: str) -> Any:
+    """The node a local `#/a/b` reference points at, or a sentinel that no node is."""
     node = doc
     for part in ref[1:].split("/")[1:] if ref != "#" else []:
         part = part.replace("~1", "/").replace("~0", "~")
@@ -361,7 +373,7 @@ def inline_local_refs(data: Any) -> Any:
                     return done[ref]
                 if ref in active:
                     return {}
-                target = _pointer(data, ref)
+                target = pointer(data, ref)
                 if target is _MISSING:
                     return {}
                 active.add(ref)
@@ -391,6 +403,42 @@ def openapi_problem(source: Source) -> SpecError | None:
     return None
 
 
+# JSON Schema keywords that constrain a value: beside a `$ref` (OpenAPI 3.1, JSON Schema
+# 2020-12) they apply together with the referenced schema. Annotations (description,
+# summary, examples) and Path Item fields beside a `$ref` are not among them.
+_ASSERTIONS = frozenset(
+    {
+        "type", "const", "enum", "format", "default", "nullable",
+        "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+        "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems",
+        "maxContains", "minContains", "contains", "prefixItems", "items", "unevaluatedItems",
+        "maxProperties", "minProperties", "required", "dependentRequired", "properties",
+        "patternProperties", "additionalProperties", "unevaluatedProperties", "propertyNames",
+        "dependentSchemas", "allOf", "anyOf", "oneOf", "not", "if", "then", "else",
+        "readOnly", "writeOnly",
+    }
+)  # fmt: skip
+
+
+def ref_siblings_as_all_of(node: Any) -> Any:
+    """`{$ref: X, required: [a]}` as `{allOf: [{$ref: X}], required: [a]}` everywhere in
+    an OpenAPI 3.1 document: what 2020-12 means by it, and what a resolver that replaces a
+    `$ref` node by its target (prance, `inline_local_refs`) keeps. A copy; `node` as is."""
+    if isinstance(node, Mapping):
+        out = {key: ref_siblings_as_all_of(value) for key, value in node.items()}
+        ref = out.get("$ref")
+        constraints = set(_ASSERTIONS.intersection(out))
+        if isinstance(out.get("required"), bool):  # a parameter's flag, not a schema's list
+            constraints.discard("required")
+        if isinstance(ref, str) and constraints:
+            siblings = {key: value for key, value in out.items() if key not in ("$ref", "allOf")}
+            return {"allOf": [{"$ref": ref}, *out.get("allOf", [])], **siblings}
+        return out
+    if isinstance(node, list):
+        return [ref_siblings_as_all_of(value) for value in node]
+    return node
+
+
 def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -> dict[str, Any]:
     """Validate `source` as OpenAPI and inline every local and file `$ref` (prance).
 
@@ -413,6 +461,8 @@ def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -
         problem = openapi_problem(source)
         if problem is not None:
             raise problem
+    if str(data.get("openapi", "")).startswith("3.1"):
+        data = ref_siblings_as_all_of(data)
     if read_only and not has_external_refs(data):
         _refuse_dangling_refs(source)
         return dict(inline_local_refs(data))
@@ -462,7 +512,10 @@ def load_contract(
 
 
 def start_loading(
-    specs: Sequence[tuple[Path, Path | None]], *, in_child: bool = True
+    specs: Sequence[tuple[Path, Path | None]],
+    *,
+    in_child: bool = True,
+    prepare: Callable[[Contract], object] | None = None,
 ) -> Callable[[], list[Contract]]:
     """Start loading contracts (`load_contract(spec, scenarios=...)` for each pair); the
     returned function waits for them.
@@ -473,11 +526,17 @@ def start_loading(
     what it needs (the mock imports Connexion). A long-running server saves their memory
     for as long as it runs. Done only where forking is safe (this process has a single
     thread); if the child fails in any way, the contracts load here instead, so every
-    error is raised as usual.
+    error is raised as usual. `prepare` runs on each contract where it loads (to fill its
+    cached properties there, e.g. `invalid_response_examples`, whose validators import
+    pydantic).
     """
 
     def load_all() -> list[Contract]:
-        return [load_contract(spec, scenarios=scenarios) for spec, scenarios in specs]
+        loaded = [load_contract(spec, scenarios=scenarios) for spec, scenarios in specs]
+        if prepare is not None:
+            for contract in loaded:
+                prepare(contract)
+        return loaded
 
     if not in_child or not hasattr(os, "fork") or threading.active_count() > 1:
         return load_all

@@ -33,7 +33,13 @@ from .catalog import (
     resolve_spec_argument,
 )
 from .errors import ScenariosError, SpecError, UsageError
-from .examples import DocumentedExample, example_instances, iter_examples, schema_validator
+from .examples import (
+    DocumentedExample,
+    example_instances,
+    example_verdict,
+    iter_examples,
+    schema_validator,
+)
 from .pathtemplates import template_names
 from .scenarios import check_scenarios, load_scenarios
 from .yamlsource import JsonPath, Source, load_source
@@ -376,31 +382,20 @@ def _examples(spec: _Spec) -> None:
         if validator is None:
             validator = schema_validator(example.schema, version)
             validators_by_schema[id(example.schema)] = validator
-        errors: list[str] = []
-        try:
-            for label, instance in example_instances(example):
-                errors += [
-                    f"{label + ' ' if label else ''}"
-                    f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                    for e in validator.iter_errors(instance)
-                ]
-        except Exception as exc:  # a schema the validator cannot even compile
+        for label, instance in example_instances(example):
+            verdict = example_verdict(validator, instance)
+            if verdict.valid:
+                continue
+            what = "cannot be checked" if verdict.unchecked else "does not match its schema"
+            detail = verdict.unchecked if verdict.unchecked else verdict.cause()
             spec.add(
                 "example-invalid",
                 example.path,
-                f"{example.kind} example cannot be checked: {str(exc).splitlines()[0]}",
+                f"{example.kind} example {what}: {label + ' ' if label else ''}{detail}",
                 follow=False,
                 also_at=example.used_at,
             )
-        if errors:
-            more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-            spec.add(
-                "example-invalid",
-                example.path,
-                f"{example.kind} example does not match its schema: {'; '.join(errors[:3])}{more}",
-                follow=False,
-                also_at=example.used_at,
-            )
+            break  # one finding an example: its first event the schema refuses
 
 
 def _undeclared(value: Any, schema: Any, where: JsonPath, depth: int = 0) -> Iterator[str]:

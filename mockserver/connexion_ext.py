@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import BadRequestProblem, OAuthResponseProblem
+from connexion.exceptions import (
+    BadRequestProblem,
+    OAuthProblem,
+    OAuthResponseProblem,
+    ProblemException,
+)
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
@@ -36,26 +41,36 @@ from connexion.middleware.request_validation import (
 from connexion.middleware.security import SecurityMiddleware
 from connexion.resolver import Resolution, Resolver
 from connexion.security import (
+    NO_VALUE,
     AbstractSecurityHandler,
     ApiKeySecurityHandler,
+    BasicSecurityHandler,
     BearerSecurityHandler,
+    OAuthSecurityHandler,
 )
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.abstract import AbstractRequestBodyValidator
+from connexion.validators.form_data import FormDataValidator, MultiPartFormDataValidator
 from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator, Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
+from jsonschema_rs import Draft202012Validator as Draft202012Fast
+from starlette.datastructures import FormData, QueryParams
+from starlette.formparsers import MultiPartParser
 
+from contracts.errors import UsageError
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
 
 from .asgi import RequestNote
+from .credentials import Keyring, Malformed, presented, scoped
 from .formats import REQUEST_FORMATS
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
+from .oas31 import ORIGINAL_SCHEMA
 
 __all__ = [
     "STREAMED",
@@ -98,8 +113,7 @@ def _internal(owner: Any, name: str) -> Any:
 
 # Connexion methods our subclasses override or call, by the class that defines them.
 _OVERRIDDEN: tuple[tuple[type, str], ...] = (
-    (AbstractSecurityHandler, "_generic_check"),
-    (AbstractSecurityHandler, "_resolve_func"),
+    (AbstractSecurityHandler, "get_fn"),
     (AbstractRequestBodyValidator, "_parse"),
     (AbstractRequestBodyValidator, "_validate"),
     (RequestValidationOperation, "extract_content_type"),
@@ -193,47 +207,98 @@ class PathResolver(Resolver):  # type: ignore[misc]
         return Resolution(_unused_handler, operation_key(operation.method, operation.path))
 
 
-TokenCheck = Callable[[str], dict[str, Any] | None]
-
-
-def _accept_for(scenarios: Scenarios | None) -> TokenCheck:
-    known = {c.value: c for c in (scenarios.credentials.values() if scenarios else ())}
-    reject_unknown = scenarios is not None and scenarios.unknown_credentials == "reject"
-
-    def check(token: str) -> dict[str, Any] | None:
-        if not token.strip():
-            return None
-        cred = known.get(token)
-        if cred is None:
-            return None if reject_unknown else {"sub": "anonymous", "scopes": []}
-        return {"sub": cred.name, "scopes": list(cred.scopes)}
-
-    return check
-
-
-def security_map_for(scenarios: Scenarios | None) -> dict[str, type]:
-    """Security handler classes for one API: well-formed credentials are checked against
-    the scenarios (unknown ones accepted unless `unknown_credentials: reject`)."""
-    check = _accept_for(scenarios)
-
-    def direct(_self: Any, func: TokenCheck, message: str) -> Callable[..., Any]:
-        # Connexion's own _generic_check inspects the function's signature per request.
-        async def wrapper(request: Any, *args: Any, required_scopes: Any = None) -> Any:
-            info = func(*args)
-            if info is None:
-                raise OAuthResponseProblem(detail=message)
-            return info
-
-        return wrapper
-
-    def resolve(_self: Any, _scheme: Mapping[str, Any]) -> TokenCheck:
-        return check
-
-    body = {"_resolve_func": resolve, "_generic_check": direct}
-    return {
-        "bearer": type("MockBearer", (BearerSecurityHandler,), body),
-        "apiKey": type("MockApiKey", (ApiKeySecurityHandler,), body),
+def _same_scheme(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    if a == b:
+        return True
+    if a.get("type") != "http" or b.get("type") != "http":
+        return False
+    return {**a, "scheme": str(a.get("scheme", "")).lower()} == {
+        **b,
+        "scheme": str(b.get("scheme", "")).lower(),
     }
+
+
+def _guard_class(base: type, keyring: Keyring, schemes: Mapping[str, Any]) -> type:
+    """A subclass of Connexion's handler `base` whose `get_fn` (the method Connexion's
+    `SecurityHandlerFactory.parse_security_scheme` calls) reads credentials as
+    `mockserver.credentials` does and checks them against the scenarios' keyring.
+
+    Connexion's own handlers need an `x-basicInfoFunc`/`x-tokenInfoFunc`/... per scheme
+    (without one the requirement is dropped, so every request got 401), read Basic with
+    lenient base64, and crash on a query apiKey in the middleware (`ConnexionRequest`
+    has no URI parser there); this one is the whole check."""
+
+    def get_fn(_self: Any, security_scheme: Mapping[str, Any], required_scopes: Any) -> Any:
+        # Connexion hands the scheme's definition, not its name: every name defining
+        # exactly this scheme may pin credentials for it.
+        # (compared with `http` scheme words in any case: the 3.1 view lower-cases them)
+        names = [name for name, scheme in schemes.items() if _same_scheme(scheme, security_scheme)]
+        required = list(required_scopes or ())
+        check_scopes = scoped(security_scheme) and bool(required)
+
+        def verify(request: Any) -> Any:
+            scope = request.scope
+            try:
+                value = presented(
+                    security_scheme,
+                    request.headers,
+                    QueryParams(scope.get("query_string", b"")),
+                    request.cookies,
+                )
+            except Malformed as exc:
+                raise OAuthProblem(detail=str(exc)) from None
+            if value is None:
+                return NO_VALUE  # absent: another alternative may be present
+            credential = keyring.find(names, value)
+            if credential is None:
+                if keyring.reject_unknown:
+                    raise OAuthResponseProblem(
+                        detail=f"the {' or '.join(names)} credential is not one the scenarios list"
+                    )
+                return {"sub": "anonymous", "scopes": required}  # Prism's rule: accepted
+            if check_scopes and not set(required) <= set(credential.scopes):
+                # not Connexion's OAuthScopeProblem: a Starlette HTTPException, not a
+                # ProblemException, so its error handlers would not see it as a problem
+                raise ProblemException(
+                    status=403,
+                    title="Forbidden",
+                    detail=f"the token's scopes {sorted(credential.scopes)} lack "
+                    f"{sorted(set(required) - set(credential.scopes))}",
+                )
+            return {"sub": credential.name, "scopes": list(credential.scopes)}
+
+        return verify
+
+    return type(f"Mock{base.__name__}", (base,), {"get_fn": get_fn})
+
+
+def security_map_for(
+    scenarios: Scenarios | None, schemes: Mapping[str, Mapping[str, Any]]
+) -> dict[str, type]:
+    """Security handler classes for one API, for every scheme type its document uses:
+    well-formed credentials are checked against the scenarios (unknown ones accepted
+    unless `unknown_credentials: reject`).
+
+    Keys are what Connexion's factory looks up: the type for `apiKey`, `oauth2` and
+    `openIdConnect` (Connexion ships no handler for the last: it logs "No default
+    implementation" and drops the requirement), the lower-case `scheme` for `http`
+    (Connexion knows `basic` and `bearer`; any other, `digest` say, is ours). Not
+    reachable here: an apiKey with Connexion's `x-authentication-scheme: bearer`, which
+    its factory hands to its own BearerSecurityHandler, and two oauth2 schemes required
+    together, which it drops with a warning."""
+    keyring = Keyring.of(scenarios)
+    http_schemes = {
+        str(s.get("scheme", "")).lower() for s in schemes.values() if s.get("type") == "http"
+    }
+    by_key: dict[str, type] = {
+        "basic": BasicSecurityHandler,
+        "bearer": BearerSecurityHandler,
+        "apiKey": ApiKeySecurityHandler,
+        "oauth2": OAuthSecurityHandler,
+        "openIdConnect": AbstractSecurityHandler,
+    }
+    by_key.update({key: AbstractSecurityHandler for key in http_schemes - set(by_key) if key})
+    return {key: _guard_class(base, keyring, schemes) for key, base in by_key.items()}
 
 
 Credentials = frozenset[tuple[bytes, bytes]]
@@ -245,30 +310,41 @@ def accepted_credentials(
     scenarios: Scenarios | None,
 ) -> Credentials | None:
     """The exact `(header, value)` pairs with which a request passes Connexion's guard for
-    an operation, as `security_map_for`'s handlers decide it: the scenarios' credentials,
-    presented the way each alternative requirement reads them. None when the operation
-    needs no credential. Any other request still goes through Connexion's guard, which
-    then decides (unknown credentials, malformed headers, refusals and their messages)."""
+    an operation, as `security_map_for`'s handlers decide it: the scenarios' credentials
+    of a scheme one alternative requirement names alone (with every scope it requires),
+    presented in a header the way that scheme reads it, and read back by
+    `credentials.presented` as themselves. None when the operation needs no credential.
+    Any other request (a query or cookie key, a combination of schemes, an unknown or
+    malformed credential) still goes through Connexion's guard, which then decides."""
     if not security or any(not requirement for requirement in security):
         return None
-    values = [c.value for c in (scenarios.credentials.values() if scenarios else ())]
+    keyring = Keyring.of(scenarios)
     accepted: set[tuple[bytes, bytes]] = set()
     for requirement in security:
         if len(requirement) != 1:  # several schemes at once: Connexion's guard decides
             continue
-        name = next(iter(requirement))
+        name, required = next(iter(requirement.items()))
         scheme = schemes.get(name, {})
-        bearer = scheme.get("type") == "http" and str(scheme.get("scheme")).lower() == "bearer"
-        if not bearer and not (scheme.get("type") == "apiKey" and scheme.get("in") == "header"):
-            continue  # the handlers of security_map_for read only these two
-        for value in values:  # Connexion's handlers accept any listed value, whatever its scheme
-            if not value.strip() or value != value.lstrip() or not value.isprintable():
+        names = {other for other, definition in schemes.items() if _same_scheme(definition, scheme)}
+        for credential in keyring.pinned.values():
+            if credential.scheme not in names:
                 continue
-            applied = apply_credential(schemes, name, value)
+            if scoped(scheme) and not set(required or ()) <= set(credential.scopes):
+                continue
+            try:
+                applied = apply_credential(schemes, name, credential.value)
+            except UsageError:
+                continue
+            header = applied.name.lower()
+            if applied.location != "header":
+                continue  # Lane.trusted reads headers only
+            try:
+                if presented(scheme, {header: applied.value}, {}, {}) != credential.value:
+                    continue
+            except Malformed:
+                continue
             with contextlib.suppress(UnicodeEncodeError):
-                accepted.add(
-                    (applied.name.lower().encode("latin-1"), applied.value.encode("latin-1"))
-                )
+                accepted.add((header.encode("latin-1"), applied.value.encode("latin-1")))
     return frozenset(accepted)
 
 
@@ -291,11 +367,13 @@ def describe(error: ValidationError) -> str:
 
 
 class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
-    """Connexion's JSON body validator with three changes: one compiled validator per
+    """Connexion's JSON body validator with four changes: one compiled validator per
     schema (Connexion builds one per request), a refusal for bodies that are not UTF-8 or
-    nest too deeply (Connexion lets those escape as 500s), and messages naming the field."""
+    nest too deeply (Connexion lets those escape as 500s), messages naming the field, and
+    an OpenAPI 3.1 body validated against its original schema with JSON Schema 2020-12
+    (the schema Connexion holds is the 3.0 view of `oas31`, which carries it)."""
 
-    _compiled: dict[int, tuple[Any, Draft4Validator]] = {}  # noqa: RUF012 - process-wide cache
+    _compiled: dict[int, tuple[Any, Draft4Validator | Draft202012Validator]] = {}  # noqa: RUF012 - process-wide cache
     _fast: dict[int, tuple[Any, Any]] = {}  # noqa: RUF012 - process-wide cache
 
     @property
@@ -306,24 +384,34 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         key = id(self._schema)
         hit = self._fast.get(key)
         if hit is None or hit[0] is not self._schema:
-            text = json.dumps(self._schema)
+            original = self._schema.get(ORIGINAL_SCHEMA)
+            text = json.dumps(self._schema if original is None else original)
             usable = not any(
                 k in text
                 for k in ('"nullable"', '"readOnly"', '"writeOnly"', '"x-', '"int32"', '"int64"')
             )
-            check = Draft4Fast(self._schema, validate_formats=True) if usable else None
+            check: Draft4Fast | Draft202012Fast | None = None
+            if usable and original is None:
+                check = Draft4Fast(self._schema, validate_formats=True)
+            elif usable:
+                check = Draft202012Fast(original, validate_formats=True)
             hit = (self._schema, check)
             self._fast[key] = hit
         return hit[1]
 
     @property
-    def _validator(self) -> Draft4Validator:
+    def _validator(self) -> Draft4Validator | Draft202012Validator:
         key = id(self._schema)
         hit = self._compiled.get(key)
         if hit is None or hit[0] is not self._schema:
             from connexion.json_schema import Draft4RequestValidator
 
-            validator = Draft4RequestValidator(self._schema, format_checker=REQUEST_FORMATS)
+            original = self._schema.get(ORIGINAL_SCHEMA)
+            validator = (
+                Draft4RequestValidator(self._schema, format_checker=REQUEST_FORMATS)
+                if original is None
+                else Draft202012Validator(original, format_checker=REQUEST_FORMATS)
+            )
             hit = (self._schema, validator)
             self._compiled[key] = hit
         return hit[1]
@@ -373,31 +461,54 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         fast = self._fast_check
         if fast is not None and fast.is_valid(body):
             return None
-        try:  # the authority: Connexion's own request validator, and its error
-            self._validator.validate(body)
-        except ValidationError as exc:
-            raise BadRequestProblem(detail=describe(exc)) from None
+        try:  # the authority: Connexion's own request validator (2020-12 for OpenAPI 3.1)
+            error = _cause(self._validator.iter_errors(body))
         except RecursionError:
             raise BadRequestProblem(detail="the body's JSON nests too deeply") from None
+        if error is not None:
+            raise BadRequestProblem(detail=describe(error))
         return None
+
+
+# When a property fails its schema, 2020-12 also counts it as unevaluated: that second
+# error is a consequence, and naming it would hide the field that is wrong.
+_CONSEQUENCES = frozenset({"unevaluatedProperties", "unevaluatedItems"})
+
+
+def _cause(errors: Iterator[ValidationError]) -> ValidationError | None:
+    """The error to report: the first one (what Connexion's `validate` raises), unless it
+    is an `unevaluated*` consequence of another."""
+    first = next(errors, None)
+    if first is None or first.validator not in _CONSEQUENCES:
+        return first
+    return next((e for e in errors if e.validator not in _CONSEQUENCES), first)
 
 
 _PARAMETER_FORMATS = REQUEST_FORMATS
 _ANNOTATIONS = frozenset({"description", "example", "examples", "title", "deprecated"})
 
 
+def _parameter_schema(param: Mapping[str, Any]) -> Any:
+    """The schema a parameter's value is validated against: an OpenAPI 3.1 parameter's
+    original schema (`oas31` keeps it beside the 3.0 view), else the parameter's."""
+    return param.get(ORIGINAL_SCHEMA, param.get("schema", param))
+
+
 def _is_bare_string(param: Mapping[str, Any]) -> bool:
     """A parameter whose schema is only `type: string`: any value a URL carries is valid."""
-    schema = param.get("schema", param)
+    schema = _parameter_schema(param)
+    if not isinstance(schema, Mapping):
+        return False
     return set(schema) <= _ANNOTATIONS | {"type"} and schema.get("type") == "string"
 
 
 class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
     """Connexion's parameter validator, compiling one validator per parameter instead of a
     deep copy and a new validator per parameter per request, checking every format
-    jsonschema knows (Draft 4's checker has no `uuid`), and naming the parameter."""
+    jsonschema knows (Draft 4's checker has no `uuid`), naming the parameter, and checking
+    an OpenAPI 3.1 parameter against its original schema with JSON Schema 2020-12."""
 
-    _compiled: dict[int, tuple[Any, Draft4Validator | None]] = {}  # noqa: RUF012 - process-wide
+    _compiled: dict[int, tuple[Any, Draft4Validator | Draft202012Validator | None]] = {}  # noqa: RUF012 - process-wide
 
     @staticmethod
     def validate_parameter(
@@ -412,11 +523,13 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
             return None
         hit = MockParameterValidator._compiled.get(id(param))
         if hit is None or hit[0] is not param:
-            schema = param.get("schema", param)
             # A bare `type: string` accepts every value a URL can carry: nothing to check.
             trivial = isinstance(value, str) and _is_bare_string(param)
+            dialect = Draft202012Validator if ORIGINAL_SCHEMA in param else Draft4Validator
             validator = (
-                None if trivial else Draft4Validator(schema, format_checker=_PARAMETER_FORMATS)
+                None
+                if trivial
+                else dialect(_parameter_schema(param), format_checker=_PARAMETER_FORMATS)
             )
             hit = (param, validator)
             MockParameterValidator._compiled[id(param)] = hit
@@ -527,12 +640,53 @@ class CachedRequestValidationMiddleware(RequestValidationMiddleware):  # type: i
     api_cls = CachedRequestValidationAPI
 
 
+class MockFormDataValidator(FormDataValidator):  # type: ignore[misc]
+    """Connexion's form validator, with an OpenAPI 3.1 form validated against its original
+    schema with JSON Schema 2020-12 (the 3.0 view's types still drive the parsing)."""
+
+    _compiled: dict[int, tuple[Any, Draft202012Validator]] = {}  # noqa: RUF012 - process-wide
+
+    @property
+    def _validator(self) -> Any:
+        original = self._schema.get(ORIGINAL_SCHEMA)
+        if original is None:
+            return super()._validator
+        hit = self._compiled.get(id(original))
+        if hit is None or hit[0] is not original:
+            validator = Draft202012Validator(original, format_checker=_PARAMETER_FORMATS)
+            hit = self._compiled[id(original)] = (original, validator)
+        return hit[1]
+
+
+class _ClosingMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, its uploaded files closed once parsed: Connexion's
+    validator keeps only their names (it validates `""` in their place) and never closes
+    them, and the mock reads the raw body itself."""
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        await form.close()
+        return form
+
+
+class MockMultiPartFormDataValidator(MockFormDataValidator):
+    @property
+    def _form_parser_cls(self) -> type[MultiPartParser]:
+        return _ClosingMultiPartParser
+
+
+_FORMS = {
+    FormDataValidator: MockFormDataValidator,
+    MultiPartFormDataValidator: MockMultiPartFormDataValidator,
+}
+
+
 def validator_map() -> dict[str, Any]:
     # Keep Connexion's MediaTypeDict: its keys are ranges (`*/*json`), and a plain dict
     # would make Connexion skip body validation silently.
     body = MediaTypeDict(
         {
-            media_type: MockJSONBodyValidator if "json" in media_type else validator
+            media_type: MockJSONBodyValidator if "json" in media_type else _FORMS[validator]
             for media_type, validator in VALIDATOR_MAP["body"].items()
         }
     )

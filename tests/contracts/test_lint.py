@@ -524,3 +524,17 @@ def test_a_spec_serve_refuses_never_lints_clean(
     if "oas-invalid" in errors[0]:  # the same judgement, at the same place
         where = refusal.removeprefix("mockserver: ").split(": ", 1)[0]
         assert errors[0].startswith(f"{where}: error oas-invalid: ")
+
+
+def test_a_string_example_of_an_xml_response_is_the_body_not_data(tmp_path: Path) -> None:
+    xml = BASE.replace(
+        "              example: {id: r1, at: '2025-01-01T00:00:00Z'}\n",
+        "              example: {id: r1, at: '2025-01-01T00:00:00Z'}\n"
+        "            application/xml:\n"
+        "              schema: {type: object, required: [id]}\n"
+        "              example: '<run><id>r1</id></run>'\n",
+    )
+    assert "application/xml" in xml
+    assert lint_text(tmp_path, xml) == []
+    broken = xml.replace("example: '<run><id>r1</id></run>'", "example: {name: r1}")
+    assert only(lint_text(tmp_path, broken))[0] == "example-invalid"
