@@ -320,18 +320,19 @@ def invalid_response_examples(contract: Contract) -> tuple[ResponseExampleCheck,
                         ("paths", op.path, op.method, "responses", status, "content", media_type),
                     )
                     written = _pointer_path(contract.source.data, where)
-                    tail = (
-                        ("examples", name, "value")
-                        if isinstance(written, Mapping) and name in (written.get("examples") or {})
-                        else ("example",)
-                    )
+                    at: JsonPath = (*where, "example")
+                    if isinstance(written, Mapping) and name in (written.get("examples") or {}):
+                        # where its value is written: through a `$ref` to components/examples
+                        used = (*where, "examples", name)
+                        _, at = _follow(contract.source.data, written["examples"][name], used)
+                        at = (*at, "value")
                     found.append(
                         ResponseExampleCheck(
                             operation=op.key,
                             status=status,
                             media_type=media_type,
                             name=name,
-                            path=(*where, *tail),
+                            path=at,
                             cause=verdict.cause(),
                             repaired=repair(example.value, validator),
                         )
