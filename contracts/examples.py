@@ -13,6 +13,7 @@ A `text/event-stream` example is the stream as sent; its schema describes one ev
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -31,6 +32,7 @@ __all__ = [
     "DocumentedExample",
     "ExampleVerdict",
     "ResponseExampleCheck",
+    "embedded_payloads",
     "example_errors",
     "example_instances",
     "example_verdict",
@@ -99,6 +101,38 @@ def example_instances(example: DocumentedExample) -> list[tuple[str, Any]]:
     if is_event_stream(example.media_type) and isinstance(example.value, str):
         return [(f"event #{i}", event) for i, event in enumerate(server_sent_events(example.value))]
     return [("", example.value)]
+
+
+def embedded_payloads(example: DocumentedExample) -> list[tuple[str, Any, Mapping[str, Any]]]:
+    """The JSON each event of an event-stream example carries in a field whose schema says
+    `contentMediaType: application/json` with a `contentSchema` (3.1), parsed, with that
+    schema: what Schemathesis checks beside the event itself. Text that is not JSON is
+    returned as is, for the schema to refuse."""
+    properties = example.schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return []
+    out: list[tuple[str, Any, Mapping[str, Any]]] = []
+    for label, event in example_instances(example):
+        if not label:
+            continue
+        for name, field_schema in properties.items():
+            content = (
+                field_schema.get("contentSchema") if isinstance(field_schema, Mapping) else None
+            )
+            media = str(field_schema.get("contentMediaType", "")) if content is not None else ""
+            value = event.get(name)
+            if (
+                not isinstance(content, Mapping)
+                or "json" not in media
+                or not isinstance(value, str)
+            ):
+                continue
+            try:
+                payload: Any = json.loads(value)
+            except ValueError:
+                payload = value
+            out.append((f"{label} {name}", payload, content))
+    return out
 
 
 def schema_validator(schema: Mapping[str, Any], openapi_version: str) -> Validator:

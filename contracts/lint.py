@@ -35,6 +35,7 @@ from .catalog import (
 from .errors import ScenariosError, SpecError, UsageError
 from .examples import (
     DocumentedExample,
+    embedded_payloads,
     example_instances,
     example_verdict,
     iter_examples,
@@ -382,8 +383,13 @@ def _examples(spec: _Spec) -> None:
         if validator is None:
             validator = schema_validator(example.schema, version)
             validators_by_schema[id(example.schema)] = validator
-        for label, instance in example_instances(example):
-            verdict = example_verdict(validator, instance)
+        checks = [(label, instance, validator) for label, instance in example_instances(example)]
+        checks += [
+            (label, payload, schema_validator(content, version))
+            for label, payload, content in embedded_payloads(example)
+        ]
+        for label, instance, judge in checks:
+            verdict = example_verdict(judge, instance)
             if verdict.valid:
                 continue
             what = "cannot be checked" if verdict.unchecked else "does not match its schema"

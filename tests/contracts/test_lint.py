@@ -538,3 +538,22 @@ def test_a_string_example_of_an_xml_response_is_the_body_not_data(tmp_path: Path
     assert lint_text(tmp_path, xml) == []
     broken = xml.replace("example: '<run><id>r1</id></run>'", "example: {name: r1}")
     assert only(lint_text(tmp_path, broken))[0] == "example-invalid"
+
+
+def test_event_data_is_checked_against_its_content_schema(tmp_path: Path) -> None:
+    """3.1: a `data` field with `contentMediaType: application/json` and a `contentSchema`
+    carries JSON that schema describes; Schemathesis checks it in each event, so lint
+    checks it in each event of the example."""
+    typed = EVENT_STREAM.replace("openapi: 3.0.3", "openapi: 3.1.0").replace(
+        "                  data: {type: string}\n",
+        "                  data:\n"
+        "                    type: string\n"
+        "                    contentMediaType: application/json\n"
+        "                    contentSchema:\n"
+        "                      type: object\n"
+        "                      properties: {step: {type: integer}, id: {type: string}}\n",
+    )
+    assert lint_text(tmp_path, typed) == []
+    findings = lint_text(tmp_path, typed.replace('{"step": 1}', '{"step": "one"}'))
+    assert only(findings) == ("example-invalid", "error", 42, 15)
+    assert "event #0 data step: 'one' is not of type 'integer'" in findings[0].message
