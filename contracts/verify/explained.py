@@ -12,10 +12,10 @@ for failures that are not the API's fault, on every schema verify builds:
 - `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
   well-formed credential), a *made-up* credential being accepted is documented behaviour; a request
   with *no* credential being accepted is still a finding.
-- SSE: Schemathesis 4 validates each server-sent event against a `text/event-stream`
-  schema (OpenAPI 3.2's reading). In a 3.0 document a `type: string` schema there
-  describes the whole stream, which any text satisfies, so per-event failures against it
-  are Schemathesis misreading the document, not the API failing it.
+
+Server-sent events need no excuse: a contract's `text/event-stream` schema describes one
+event (`{event, data, id, retry}`), as Schemathesis reads it, so every event it reports
+against that schema is the API's fault.
 """
 
 from __future__ import annotations
@@ -31,24 +31,9 @@ from schemathesis.openapi.checks import AuthScenario, IgnoredAuth, RejectedPosit
 from ..catalog import Contract
 from .phases.errors import without_rendered
 
-__all__ = ["documented_outcomes", "failure_filter", "whole_stream_statuses"]
+__all__ = ["documented_outcomes", "failure_filter"]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
-
-
-def whole_stream_statuses(contract: Contract) -> set[int]:
-    """Statuses whose `text/event-stream` schema is a plain string (the whole stream)."""
-    out: set[int] = set()
-    for op in contract.operations:
-        for status, response in op.responses.items():
-            media = response.content.get("text/event-stream")
-            if (
-                media is not None
-                and (media.schema or {}).get("type") == "string"
-                and status.isdigit()
-            ):
-                out.add(int(status))
-    return out
 
 
 def documented_outcomes(contract: Contract) -> list[tuple[int, Any, Mapping[str, Any]]]:
@@ -87,13 +72,9 @@ def failure_filter(contract: Contract) -> Any:
         contract.scenarios is None or contract.scenarios.unknown_credentials == "accept"
     )
 
-    streams = whole_stream_statuses(contract)
-
     def filter_failure(
         context: Any, failure: Any, case: Any, response: schemathesis.Response
     ) -> bool:
-        if str(failure.title).startswith("SSE event") and response.status_code in streams:
-            return False
         if isinstance(failure, IgnoredAuth):
             return not (accept_unknown and failure.scenario != AuthScenario.NO_AUTH)
         if isinstance(failure, RejectedPositiveData):
