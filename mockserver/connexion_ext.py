@@ -232,6 +232,14 @@ class PreparedSpecification(OpenAPISpecification):  # type: ignore[misc]
         self._spec = document
         self._base_uri = base_uri
 
+    @property
+    def components(self) -> dict[str, Any]:
+        """None for the operations: the document is resolved (no `$ref` left to look up),
+        and Connexion's `OpenAPIOperation.with_definitions` writes `components` *into*
+        each schema it reads, which in a document whose nodes are shared makes a schema
+        contain itself. (Security schemes are read through `security_schemes`.)"""
+        return {}
+
     def clone(self) -> PreparedSpecification:
         copy = object.__new__(type(self))
         copy._adopt(dict(self._raw_spec), self._base_uri)

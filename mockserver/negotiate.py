@@ -92,7 +92,7 @@ def _media_for(op: Operation, status: str, example: str | None) -> str:
                 return media_type
     if "application/json" in response.content:
         return "application/json"
-    return next(iter(response.content), "application/json")
+    return next(iter(response.content), "")  # no content documented: no body
 
 
 def choose_preferred(op: Operation, pref: Preference) -> Choice:
