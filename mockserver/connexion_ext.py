@@ -27,6 +27,7 @@ from typing import Any
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem, OAuthResponseProblem
+from connexion.lifecycle import ConnexionRequest
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
@@ -40,22 +41,28 @@ from connexion.security import (
     ApiKeySecurityHandler,
     BearerSecurityHandler,
 )
+from connexion.uri_parsing import OpenAPIURIParser
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.abstract import AbstractRequestBodyValidator
+from connexion.validators.form_data import FormDataValidator, MultiPartFormDataValidator
 from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
+from starlette.datastructures import FormData
+from starlette.formparsers import MultiPartParser
 
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
 
 from .asgi import RequestNote
+from .directions import RequestSchemaValidator
 from .formats import REQUEST_FORMATS
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
+from .styles import StyleMismatch, exploded_object, path_value, query_value, typed
 
 __all__ = [
     "STREAMED",
@@ -65,6 +72,8 @@ __all__ = [
     "Credentials",
     "OperationObjects",
     "PathResolver",
+    "PendingForm",
+    "StyledURIParser",
     "accepted_credentials",
     "build_stack",
     "check_internals",
@@ -102,6 +111,10 @@ _OVERRIDDEN: tuple[tuple[type, str], ...] = (
     (AbstractSecurityHandler, "_resolve_func"),
     (AbstractRequestBodyValidator, "_parse"),
     (AbstractRequestBodyValidator, "_validate"),
+    (FormDataValidator, "_form_parser_cls"),
+    (FormDataValidator, "_validate_params_strictly"),
+    (OpenAPIURIParser, "_preprocess_deep_objects"),
+    (ParameterValidator, "validate_request"),
     (RequestValidationOperation, "extract_content_type"),
     (RequestValidationOperation, "validate_mime_type"),
     (ConnexionMiddleware, "_build_middleware_stack"),
@@ -321,9 +334,7 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         key = id(self._schema)
         hit = self._compiled.get(key)
         if hit is None or hit[0] is not self._schema:
-            from connexion.json_schema import Draft4RequestValidator
-
-            validator = Draft4RequestValidator(self._schema, format_checker=REQUEST_FORMATS)
+            validator = RequestSchemaValidator(self._schema, format_checker=REQUEST_FORMATS)
             hit = (self._schema, validator)
             self._compiled[key] = hit
         return hit[1]
@@ -382,6 +393,89 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return None
 
 
+class _FormBody:
+    """What our form validators add to Connexion's: one compiled validator per schema
+    with `readOnly` and OpenAPI's formats honoured, messages naming the field, the parsed
+    body kept for the mock's handler, and `parse_bytes` for a body already read whole."""
+
+    _compiled: dict[int, tuple[Any, Any]] = {}  # noqa: RUF012 - process-wide cache
+    _schema: Any
+    _strict_validation: bool
+
+    @property
+    def _validator(self) -> Any:
+        key = id(self._schema)
+        hit = self._compiled.get(key)
+        if hit is None or hit[0] is not self._schema:
+            hit = (
+                self._schema,
+                RequestSchemaValidator(self._schema, format_checker=REQUEST_FORMATS),
+            )
+            self._compiled[key] = hit
+        return hit[1]
+
+    async def _parse(self, stream: Any, scope: Any) -> Any:
+        parsed = await super()._parse(stream, scope)  # type: ignore[misc]
+        note = scope.get("flowcontract")
+        if isinstance(note, RequestNote):
+            note.body = parsed
+        return parsed
+
+    async def parse_bytes(self, raw: bytes, scope: Any) -> Any:
+        async def stream() -> Any:
+            yield raw
+            yield b""
+
+        return await self._parse(stream(), scope)
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if not isinstance(body, dict):
+            raise BadRequestProblem(detail="the form body must be a set of fields")
+        if self._strict_validation:
+            self._validate_params_strictly(body)  # type: ignore[attr-defined]
+        try:
+            self._validator.validate(body)
+        except ValidationError as exc:
+            raise BadRequestProblem(detail=describe(exc)) from None
+        return None
+
+
+@dataclass(frozen=True)
+class PendingForm:
+    """`CachedRequestValidationOperation.check`'s answer for a form or multipart body,
+    which Starlette's parsers read asynchronously: await it for the fields, typed by the
+    schema and validated."""
+
+    validator: _FormBody
+
+    async def __call__(self, scope: Any, raw: bytes) -> Any:
+        body = await self.validator.parse_bytes(raw, scope)
+        self.validator._validate(body)
+        return body
+
+
+class MockFormValidator(_FormBody, FormDataValidator):  # type: ignore[misc]
+    """`application/x-www-form-urlencoded` bodies: fields typed by the schema."""
+
+
+class _ClosingMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, its file parts closed once parsed: Connexion only
+    looks at which parts are files, and never closes their temporary files."""
+
+    async def parse(self) -> FormData:
+        form = await super().parse()
+        await form.close()
+        return form
+
+
+class MockMultiPartValidator(_FormBody, MultiPartFormDataValidator):  # type: ignore[misc]
+    """`multipart/form-data` bodies: fields typed by the schema, file parts as ``""``."""
+
+    @property
+    def _form_parser_cls(self) -> type[MultiPartParser]:
+        return _ClosingMultiPartParser
+
+
 _PARAMETER_FORMATS = REQUEST_FORMATS
 _ANNOTATIONS = frozenset({"description", "example", "examples", "title", "deprecated"})
 
@@ -392,12 +486,64 @@ def _is_bare_string(param: Mapping[str, Any]) -> bool:
     return set(schema) <= _ANNOTATIONS | {"type"} and schema.get("type") == "string"
 
 
+class StyledURIParser(OpenAPIURIParser):  # type: ignore[misc]
+    """Connexion's OpenAPI URI parser, with every path style (`simple`, `label`,
+    `matrix`, arrays and objects, exploded or not), exploded `form` objects in the query,
+    and values typed through `items`/`properties` (`mockserver.styles`). Connexion's own
+    handles `simple` path arrays only and fails on a schema without `type`."""
+
+    def resolve_query(self, query_data: dict[str, list[Any]]) -> dict[str, Any]:
+        query_data = self._preprocess_deep_objects(query_data)
+        taken = set(self.param_defns)
+        for name, param in self.param_defns.items():
+            schema = param.get("schema") or {}
+            if (
+                name not in query_data
+                and param.get("in") == "query"
+                and param.get("style", "form") == "form"
+                and param.get("explode", True)
+                and (schema.get("type") == "object" or "properties" in schema)
+            ):
+                gathered = exploded_object(query_data, param, taken)
+                if gathered is not None:
+                    query_data[name] = [gathered]
+        return self.resolve_params(query_data, "query")
+
+    def resolve_params(self, params: Mapping[str, Any], _in: str) -> dict[str, Any]:
+        resolved: dict[str, Any] = {}
+        for name, values in params.items():
+            param = self.param_defns.get(name)
+            if param is None:
+                resolved[name] = values  # undocumented: left to validation
+                continue
+            try:
+                value = path_value(values, param) if _in == "path" else query_value(values, param)
+            except StyleMismatch as exc:
+                raise BadRequestProblem(detail=f"{name} ({_in} parameter): {exc}") from None
+            resolved[name] = typed(value, param.get("schema") or {})
+        return resolved
+
+
 class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
     """Connexion's parameter validator, compiling one validator per parameter instead of a
     deep copy and a new validator per parameter per request, checking every format
     jsonschema knows (Draft 4's checker has no `uuid`), and naming the parameter."""
 
     _compiled: dict[int, tuple[Any, Draft4Validator | None]] = {}  # noqa: RUF012 - process-wide
+
+    def validate(self, scope: Any) -> None:
+        """Connexion's parameter validation, on the path parameters as sent (their style
+        decides where to split before decoding); the typed values noted for the handler."""
+        note = scope.get("flowcontract")
+        if isinstance(note, RequestNote) and note.raw_path_params is not None:
+            scope = {**scope, "path_params": note.raw_path_params}
+        request = ConnexionRequest(scope, uri_parser=self.uri_parser)
+        self.validate_request(request)
+        if isinstance(note, RequestNote):
+            note.path_params = request.path_params
+            documented = self.parameters.get("query", ())
+            query = request.query_params
+            note.query = {p["name"]: query[p["name"]] for p in documented if p["name"] in query}
 
     @staticmethod
     def validate_parameter(
@@ -436,7 +582,7 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         super().__init__(*args, **kwargs)
         self._op = op = _internal(self, "_operation")
         self._validators = _internal(self, "_validator_map")
-        uri_parser = _internal(op, "_uri_parser_class")(op.parameters, op.body_definition())
+        uri_parser = _internal(op, "_uri_parser_class")(op.parameters, {})  # parameters only
         self._parameters = self._validators["parameter"](
             op.parameters,
             uri_parser=uri_parser,
@@ -449,7 +595,7 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         # Without a query string there is nothing for the parameter pass to check when every
         # path parameter is a bare string and no query or header parameter is required.
         self._nothing_to_check_without_query = all(
-            (p["in"] == "path" and _is_bare_string(p))
+            (p["in"] == "path" and _is_bare_string(p) and p.get("style", "simple") == "simple")
             or (p["in"] == "query" and not p.get("required"))
             for p in op.parameters
         )
@@ -470,7 +616,7 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
                     nullable=is_nullable(op.body_definition(mime_type)),
                     encoding=encoding,
                     strict_validation=self.strict_validation,
-                    uri_parser=op.uri_parser_class(op.parameters, op.body_definition()),
+                    uri_parser=op.uri_parser_class(op.parameters, op.body_definition(mime_type)),
                 )
                 if validator_cls
                 else None
@@ -496,12 +642,15 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
 
     def check(self, scope: Any, raw: bytes) -> Any:
         """This operation's request validation, for a request whose body is already read
-        whole: parameters, media type, then the JSON body, parsed once and returned.
+        whole: parameters, media type, then the JSON body, parsed once and returned; a
+        `PendingForm` to await for a form or multipart body.
         `STREAMED` when only Connexion's `receive`-channel path can validate the body (not
         JSON, or empty, where Connexion streams in the schema's default)."""
         validator = self._checked_body_validator(scope)
         if validator is None:
             return None
+        if raw and isinstance(validator, _FormBody):
+            return PendingForm(validator)
         if not raw or not isinstance(validator, MockJSONBodyValidator):
             return STREAMED
         return validator.check(raw)
@@ -527,12 +676,19 @@ class CachedRequestValidationMiddleware(RequestValidationMiddleware):  # type: i
     api_cls = CachedRequestValidationAPI
 
 
+_OURS: dict[type, type] = {
+    JSONRequestBodyValidator: MockJSONBodyValidator,
+    FormDataValidator: MockFormValidator,
+    MultiPartFormDataValidator: MockMultiPartValidator,
+}
+
+
 def validator_map() -> dict[str, Any]:
     # Keep Connexion's MediaTypeDict: its keys are ranges (`*/*json`), and a plain dict
     # would make Connexion skip body validation silently.
     body = MediaTypeDict(
         {
-            media_type: MockJSONBodyValidator if "json" in media_type else validator
+            media_type: _OURS.get(validator, validator)
             for media_type, validator in VALIDATOR_MAP["body"].items()
         }
     )

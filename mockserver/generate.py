@@ -174,6 +174,8 @@ class Generator:
         required = set(schema.get("required") or ())
         out: dict[str, Any] = {}
         for prop, sub in props.items():
+            if sub.get("writeOnly") is True:
+                continue  # a response never carries a client's field
             if prop in required or depth < 3:
                 if sub.get("nullable") and prop not in required:
                     continue

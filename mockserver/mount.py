@@ -10,6 +10,7 @@ from typing import Any
 from contracts.catalog import Contract, Operation
 
 from .behave import ApiBehaviour
+from .directions import without_write_only
 from .negotiate import Choice, default_choice
 from .render import Skeleton
 
@@ -39,8 +40,10 @@ class OperationRuntime:
         ]
         runtime = cls(operation=op, pairs=pairs, templates=dict(sc.render) if sc else {})
         for response in op.responses.values():
-            for _, example in response.examples:
-                runtime.examples.setdefault(example.name, example.value)
+            for media_type, example in response.examples:
+                if example.name not in runtime.examples:  # never serve a writeOnly field
+                    schema = response.content[media_type].schema
+                    runtime.examples[example.name] = without_write_only(example.value, schema)
         return runtime
 
     def choice(self, example: str | None, rule: str) -> Choice:

@@ -1,0 +1,90 @@
+"""`readOnly` and `writeOnly`: which direction a property travels in.
+
+A `readOnly` property is the server's: a request must not send it (refused, naming the
+field, as Connexion 2 did; Connexion 3 is silent and Prism drops it from the request
+schema) and it is not required in a request even when the schema lists it as `required`.
+A `writeOnly` property is the client's: no response carries it, neither a documented
+example nor generated data (`without_write_only`; the generator skips them itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from connexion.json_schema import Draft4RequestValidator
+from jsonschema import ValidationError
+from jsonschema.validators import extend
+
+__all__ = ["RequestSchemaValidator", "without_write_only"]
+
+
+def _refuse_read_only(
+    _validator: Any, read_only: Any, _instance: Any, _schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    if read_only is True:
+        yield ValidationError("is read-only: the server sets it, a request must not send it")
+
+
+def _required_in_requests(
+    validator: Any, required: Any, instance: Any, schema: Mapping[str, Any]
+) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    properties = schema.get("properties") or {}
+    for name in required:
+        declared = properties.get(name)
+        if isinstance(declared, Mapping) and declared.get("readOnly") is True:
+            continue  # the server's to fill in
+        if name not in instance:
+            yield ValidationError(f"{name!r} is a required property")
+
+
+RequestSchemaValidator: Any = extend(
+    Draft4RequestValidator,
+    {"readOnly": _refuse_read_only, "required": _required_in_requests},
+)
+"""Connexion's request validator (OpenAPI's `nullable`) with `readOnly` honoured."""
+
+
+def _properties(schema: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """Every property a schema declares, through `allOf`/`oneOf`/`anyOf`."""
+    for name, sub in (schema.get("properties") or {}).items():
+        if isinstance(sub, Mapping):
+            yield name, sub
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(key) or ():
+            if isinstance(branch, Mapping):
+                yield from _properties(branch)
+
+
+def without_write_only(value: Any, schema: Mapping[str, Any] | None, depth: int = 0) -> Any:
+    """`value` (a response body) without the properties its schema marks `writeOnly`;
+    the value itself when there are none (nothing is copied then)."""
+    if not isinstance(schema, Mapping) or depth > 64:
+        return value
+    if isinstance(value, list):
+        items = schema.get("items")
+        if not isinstance(items, Mapping):
+            return value
+        pruned = [without_write_only(v, items, depth + 1) for v in value]
+        return value if all(p is v for p, v in zip(pruned, value, strict=True)) else pruned
+    if not isinstance(value, dict):
+        return value
+    declared: dict[str, Mapping[str, Any]] = {}
+    for name, found in _properties(schema):
+        declared.setdefault(name, found)
+    extra = schema.get("additionalProperties")
+    out: dict[str, Any] = {}
+    changed = False
+    for name, item in value.items():
+        sub: Mapping[str, Any] | None = declared.get(name)
+        if sub is None and isinstance(extra, Mapping):
+            sub = extra
+        if sub is not None and sub.get("writeOnly") is True:
+            changed = True
+            continue
+        pruned = without_write_only(item, sub, depth + 1)
+        changed = changed or pruned is not item
+        out[name] = pruned
+    return out if changed else value
