@@ -509,6 +509,32 @@ class StyledURIParser(OpenAPIURIParser):  # type: ignore[misc]
                     query_data[name] = [gathered]
         return self.resolve_params(query_data, "query")
 
+    def resolve_form(self, form_data: dict[str, list[Any]]) -> dict[str, Any]:
+        """Form fields typed by the body's schema; a part whose `encoding` is JSON, or an
+        object without an `encoding` (OpenAPI's default for objects), is parsed as JSON."""
+        schema = self._body_schema or {}
+        if not isinstance(schema, Mapping) or not (
+            schema.get("type") == "object" or "properties" in schema
+        ):
+            return form_data
+        declared = schema.get("properties") or {}
+        resolved: dict[str, Any] = {}
+        for name, values in form_data.items():
+            field = declared.get(name) or {}
+            encoding = self._body_encoding.get(name) or {}
+            content_type = str(encoding.get("contentType") or "")
+            if "json" in content_type or (not content_type and field.get("type") == "object"):
+                try:
+                    resolved[name] = strict_json(values[-1])
+                except (ValueError, RecursionError):
+                    resolved[name] = values[-1]  # validation refuses it, naming the field
+                continue
+            style = {"style": encoding.get("style", "form"), "schema": field}
+            if "explode" in encoding:
+                style["explode"] = encoding["explode"]
+            resolved[name] = typed(query_value(values, style), field)
+        return resolved
+
     def resolve_params(self, params: Mapping[str, Any], _in: str) -> dict[str, Any]:
         resolved: dict[str, Any] = {}
         for name, values in params.items():

@@ -142,14 +142,15 @@ def exploded_object(
     query: Mapping[str, list[Any]], param: Mapping[str, Any], taken: set[str]
 ) -> dict[str, Any] | None:
     """An exploded `form` object parameter gathered from the query keys that are its
-    properties (`?role=admin&name=Alex`), none of them a documented parameter itself."""
+    properties (`?role=admin&name=Alex`), none of them a documented parameter itself (nor,
+    for a free-form object, one of the mock's own `__code`-style preferences)."""
     schema = _schema(param)
     declared = schema.get("properties") or {}
     free = schema.get("additionalProperties") not in (None, False)
     found = {
         key: values[-1]
         for key, values in query.items()
-        if key not in taken and (key in declared or free)
+        if key not in taken and (key in declared or (free and not key.startswith("__")))
     }
     return found or None
 
