@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
+from urllib.parse import unquote
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import BadRequestProblem, OAuthResponseProblem
@@ -535,12 +536,29 @@ class StyledURIParser(OpenAPIURIParser):  # type: ignore[misc]
             resolved[name] = typed(query_value(values, style), field)
         return resolved
 
+    def __init__(self, param_defns: Any, body_defn: Any) -> None:
+        super().__init__(param_defns, body_defn)
+        # Path parameters a segment fills whole (`simple`, one value): decoded, then typed.
+        self._plain_path = {
+            name: param.get("schema") or {}
+            for name, param in self.param_defns.items()
+            if param.get("in") == "path"
+            and param.get("style", "simple") == "simple"
+            and (param.get("schema") or {}).get("type") not in ("array", "object")
+            and "properties" not in (param.get("schema") or {})
+        }
+
     def resolve_params(self, params: Mapping[str, Any], _in: str) -> dict[str, Any]:
         resolved: dict[str, Any] = {}
+        plain = self._plain_path if _in == "path" else {}
         for name, values in params.items():
+            schema = plain.get(name)
+            if schema is not None:
+                resolved[name] = typed(unquote(values) if "%" in values else values, schema)
+                continue
             param = self.param_defns.get(name)
-            if param is None:
-                resolved[name] = values  # undocumented: left to validation
+            if param is None:  # undocumented: left to validation, a path value decoded
+                resolved[name] = unquote(values) if _in == "path" else values
                 continue
             try:
                 value = path_value(values, param) if _in == "path" else query_value(values, param)
@@ -568,8 +586,9 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
         if isinstance(note, RequestNote):
             note.path_params = request.path_params
             documented = self.parameters.get("query", ())
-            query = request.query_params
-            note.query = {p["name"]: query[p["name"]] for p in documented if p["name"] in query}
+            if documented and scope.get("query_string"):
+                query = request.query_params
+                note.query = {p["name"]: query[p["name"]] for p in documented if p["name"] in query}
 
     @staticmethod
     def validate_parameter(
