@@ -4,9 +4,10 @@ handlers that consult the scenarios, request validation with clear messages.
 This module is the adapter: it is the only one that touches Connexion's private API
 (`ConnexionMiddleware._build_middleware_stack`, each middleware's `apis[base]` and their
 `operations`, `SecurityOperation.security`/`security_schemes`,
-`RequestValidationOperation._operation`/`_validator_map`, the `connexion_routing` scope
-extension). Each such read goes through `_internal`, which raises
-`ConnexionInternalsChanged` naming the attribute when a Connexion release renames it;
+`RequestValidationOperation._operation`/`_validator_map`, the URI parser's
+`_body_schema`/`_body_encoding`, the `connexion_routing` scope extension). Each such read
+goes through `_internal`, which raises `ConnexionInternalsChanged` naming the attribute
+when a Connexion release renames it;
 `tests/mockserver/test_connexion_adapter.py` exercises every one of them.
 
 Connexion does route → guard → validate; everything after that is ours. Nothing here
@@ -53,7 +54,7 @@ from jsonschema import Draft4Validator, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
 from starlette.datastructures import FormData
-from starlette.formparsers import MultiPartParser
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
@@ -460,11 +461,17 @@ class MockFormValidator(_FormBody, FormDataValidator):  # type: ignore[misc]
 
 
 class _ClosingMultiPartParser(MultiPartParser):
-    """Starlette's multipart parser, its file parts closed once parsed: Connexion only
-    looks at which parts are files, and never closes their temporary files."""
+    """Starlette's multipart parser, its file parts closed once parsed (Connexion only
+    looks at which parts are files, and never closes their temporary files), a malformed
+    body a 400."""
 
     async def parse(self) -> FormData:
-        form = await super().parse()
+        try:
+            form = await super().parse()
+        except MultiPartException as exc:  # Connexion lets it escape as a 500
+            raise BadRequestProblem(
+                detail=f"the multipart body is malformed: {exc.message}"
+            ) from None
         await form.close()
         return form
 
@@ -513,7 +520,7 @@ class StyledURIParser(OpenAPIURIParser):  # type: ignore[misc]
     def resolve_form(self, form_data: dict[str, list[Any]]) -> dict[str, Any]:
         """Form fields typed by the body's schema; a part whose `encoding` is JSON, or an
         object without an `encoding` (OpenAPI's default for objects), is parsed as JSON."""
-        schema = self._body_schema or {}
+        schema = self._form_schema or {}
         if not isinstance(schema, Mapping) or not (
             schema.get("type") == "object" or "properties" in schema
         ):
@@ -522,7 +529,7 @@ class StyledURIParser(OpenAPIURIParser):  # type: ignore[misc]
         resolved: dict[str, Any] = {}
         for name, values in form_data.items():
             field = declared.get(name) or {}
-            encoding = self._body_encoding.get(name) or {}
+            encoding = self._form_encoding.get(name) or {}
             content_type = str(encoding.get("contentType") or "")
             if "json" in content_type or (not content_type and field.get("type") == "object"):
                 try:
@@ -538,6 +545,8 @@ class StyledURIParser(OpenAPIURIParser):  # type: ignore[misc]
 
     def __init__(self, param_defns: Any, body_defn: Any) -> None:
         super().__init__(param_defns, body_defn)
+        self._form_schema = _internal(self, "_body_schema")
+        self._form_encoding = _internal(self, "_body_encoding")
         # Path parameters a segment fills whole (`simple`, one value): decoded, then typed.
         self._plain_path = {
             name: param.get("schema") or {}

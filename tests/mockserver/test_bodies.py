@@ -115,3 +115,17 @@ def test_an_undocumented_media_type_is_415_in_the_apis_shape(client: httpx.Clien
     assert "application/json" in refusal(sent, 415)
     form_as_json = client.post("/logins", json={"user": "ann", "age": 4})
     assert "application/json" in refusal(form_as_json, 415)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "content", "reason"),
+    [
+        ("multipart/form-data", b"--x\r\n", "Missing boundary in multipart"),
+        ("multipart/form-data; boundary=xyz", b"garbage", "Invalid multipart data"),
+    ],
+)
+def test_a_malformed_multipart_body_is_a_400_not_a_failure_of_the_mock(
+    client: httpx.Client, content_type: str, content: bytes, reason: str
+) -> None:
+    sent = client.post("/uploads", content=content, headers={"content-type": content_type})
+    assert refusal(sent) == f"the multipart body is malformed: {reason}."
