@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mockserver.config import MockConfig
 from tests.mockserver.conftest import running
@@ -95,3 +98,31 @@ def test_a_value_off_its_style_or_schema_is_refused_naming_the_parameter(
     client: httpx.Client, url: str, message: str
 ) -> None:
     assert refused(client, url).startswith(message)
+
+
+# No `/`: a decoded segment with a `..` between slashes is refused as a traversal. No `.`
+# alone: `/.` + `.` is a dot-segment, which clients normalize away.
+TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="/"), min_size=1, max_size=12
+).filter(lambda t: t != ".")
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    ids=st.lists(TEXT, min_size=1, max_size=4),
+    dotted=st.lists(st.integers(), max_size=4),
+    name=TEXT,
+)
+def test_any_text_round_trips_through_label_style(
+    client: httpx.Client, ids: list[str], dotted: list[int], name: str
+) -> None:
+    """Items are percent-encoded whole, so a `,` or `.` inside one stays inside it."""
+    url = "/label/.{}/.{}/.{}".format(
+        ",".join(quote(i, safe="") for i in ids),
+        ".".join(str(d) for d in dotted) or "0",
+        quote(name, safe=""),
+    )
+    got = echoed(client, url)
+    assert got == {"ids": ids, "dotted": dotted or [0], "name": name}
