@@ -48,9 +48,14 @@ def apply_credential(schemes: Mapping[str, Any], scheme_name: str, value: str) -
     scheme = schemes.get(scheme_name) or {}
     kind = scheme.get("type")
     if kind == "http":
-        if str(scheme.get("scheme", "bearer")).lower() == "basic":
+        word = str(scheme.get("scheme", "bearer"))
+        if word.lower() == "basic":  # the value is `user:password`
             encoded = base64.b64encode(value.encode()).decode()
             return AppliedCredential("header", "Authorization", f"Basic {encoded}")
+        if word.lower() != "bearer":
+            return AppliedCredential("header", "Authorization", f"{word} {value}")
+        return AppliedCredential("header", "Authorization", f"Bearer {value}")
+    if kind in ("oauth2", "openIdConnect"):  # an access or ID token, as a bearer token
         return AppliedCredential("header", "Authorization", f"Bearer {value}")
     if kind in ("oauth2", "openIdConnect"):
         return AppliedCredential("header", "Authorization", f"Bearer {value}")
@@ -123,11 +128,14 @@ def _parameter_example(param: Mapping[str, Any]) -> tuple[bool, Any]:
         if isinstance(example, Mapping) and "value" in example:
             return True, example["value"]
     schema = param.get("schema") or {}
+    if "const" in schema:  # OpenAPI 3.1: the only valid value
+        return True, schema["const"]
     for key in ("example", "default"):
         if key in schema:
             return True, schema[key]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return True, schema["enum"][0]
+    for key in ("enum", "examples"):  # `examples`: a 3.1 schema's list of values
+        if isinstance(schema.get(key), list) and schema[key]:
+            return True, schema[key][0]
     return False, None
 
 

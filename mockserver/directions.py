@@ -13,10 +13,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connexion.json_schema import Draft4RequestValidator
-from jsonschema import ValidationError
+from jsonschema import Draft202012Validator, ValidationError
 from jsonschema.validators import extend
 
-__all__ = ["RequestSchemaValidator", "without_write_only"]
+__all__ = ["RequestSchemaValidator", "RequestSchemaValidator202012", "without_write_only"]
 
 
 def _refuse_read_only(
@@ -40,11 +40,13 @@ def _required_in_requests(
             yield ValidationError(f"{name!r} is a required property")
 
 
-RequestSchemaValidator: Any = extend(
-    Draft4RequestValidator,
-    {"readOnly": _refuse_read_only, "required": _required_in_requests},
-)
-"""Connexion's request validator (OpenAPI's `nullable`) with `readOnly` honoured."""
+_DIRECTIONS = {"readOnly": _refuse_read_only, "required": _required_in_requests}
+
+RequestSchemaValidator: Any = extend(Draft4RequestValidator, _DIRECTIONS)
+"""Connexion's request validator (OpenAPI 3.0's `nullable`) with `readOnly` honoured."""
+
+RequestSchemaValidator202012: Any = extend(Draft202012Validator, _DIRECTIONS)
+"""JSON Schema 2020-12 (an OpenAPI 3.1 schema) with `readOnly` honoured."""
 
 
 def _properties(schema: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

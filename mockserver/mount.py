@@ -13,6 +13,7 @@ from .behave import ApiBehaviour
 from .directions import without_write_only
 from .negotiate import Choice, default_choice
 from .render import Skeleton
+from .served_examples import served_examples
 
 __all__ = ["ApiMount", "OperationRuntime"]
 
@@ -39,11 +40,14 @@ class OperationRuntime:
             if req in request_examples
         ]
         runtime = cls(operation=op, pairs=pairs, templates=dict(sc.render) if sc else {})
-        for response in op.responses.values():
+        served = served_examples(op, contract)
+        for response in op.responses.values():  # never serve a writeOnly field
             for media_type, example in response.examples:
-                if example.name not in runtime.examples:  # never serve a writeOnly field
+                if example.name not in runtime.examples:
                     schema = response.content[media_type].schema
-                    runtime.examples[example.name] = without_write_only(example.value, schema)
+                    runtime.examples[example.name] = without_write_only(
+                        served[example.name], schema
+                    )
         return runtime
 
     def choice(self, example: str | None, rule: str) -> Choice:

@@ -90,8 +90,7 @@ def test_middleware_without_its_apis_is_named() -> None:
     ("owner", "name"),
     [
         (ConnexionMiddleware, "_build_middleware_stack"),
-        (AbstractSecurityHandler, "_generic_check"),
-        (AbstractSecurityHandler, "_resolve_func"),
+        (AbstractSecurityHandler, "get_fn"),
         (FormDataValidator, "_form_parser_cls"),
         (OpenAPIURIParser, "_preprocess_deep_objects"),
         (ParameterValidator, "validate_request"),
