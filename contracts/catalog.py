@@ -340,32 +340,44 @@ def _references(data: Any) -> set[str]:
     return found
 
 
-def inline_local_refs(data: Any) -> Any:
+def inline_local_refs(data: Any, *, recursion: int = 1) -> Any:
     """`data` with every local `$ref` replaced by its target, in one pass.
 
     Each target is resolved once and the *same* node is put at every place that refers
-    to it, so the result must be treated as read-only. `x-` extensions are left as written. A reference back into itself (a
-    recursive schema) becomes `{}` at the point it recurs; one whose target is missing
-    becomes `{}` too (lint reports it; `resolve` refuses it before getting here).
+    to it, so the result must be treated as read-only. `x-` extensions are left as
+    written. A recursive schema is expanded `recursion` times inside itself, then becomes
+    `{}` where it recurs (lint and diff read one level; the mock generates data from
+    three, as prance's resolver did); a `$ref` whose target is missing becomes `{}` too
+    (lint reports it; `resolve` refuses it before getting here).
     """
     done: dict[str, Any] = {}
-    active: set[str] = set()
+    active: dict[str, int] = {}
+    cut = False  # whether the walk in progress cut a recursion short
 
     def walk(node: Any) -> Any:
+        nonlocal cut
         if isinstance(node, Mapping):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#"):
                 if ref in done:
                     return done[ref]
-                if ref in active:
+                depth = active.get(ref, 0)
+                if depth >= recursion:
+                    cut = True
                     return {}
                 target = pointer(data, ref)
                 if target is _MISSING:
                     return {}
-                active.add(ref)
-                done[ref] = walk(target)
-                active.discard(ref)
-                return done[ref]
+                active[ref] = depth + 1
+                outer, cut = cut, False
+                value = walk(target)
+                active[ref] = depth
+                # A partial expansion (cut inside, and not the outermost) is not the
+                # schema: it is shared only where it was made.
+                if depth == 0 or not cut:
+                    done[ref] = value
+                cut = cut or outer
+                return value
             return {
                 key: value if type(key) is str and key[:2] == "x-" else walk(value)
                 for key, value in node.items()
@@ -438,8 +450,12 @@ def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -
     return resolve_with_warnings(source, validate=validate, read_only=read_only)[0]
 
 
+MOCK_RECURSION = 3
+"""How deep a recursive schema is expanded for the mock (`load_contract(recursion=)`)."""
+
+
 def resolve_with_warnings(
-    source: Source, *, validate: bool = True, read_only: bool = False
+    source: Source, *, validate: bool = True, read_only: bool = False, recursion: int = 1
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Validate `source` as OpenAPI and inline every local and file `$ref` (prance).
 
@@ -462,7 +478,7 @@ def resolve_with_warnings(
     if read_only and all(ref.startswith("#") for ref in references):
         if any(pointer(data, ref) is _MISSING for ref in references):
             _refuse_dangling_refs(source)
-        shared = dict(inline_local_refs(data))
+        shared = dict(inline_local_refs(data, recursion=recursion))
         return shared, validate_document(source, shared) if validate else ()
     warnings = validate_document(source) if validate else ()
     # Imported here: a process that only serves resolved contracts (the mock, after
@@ -541,17 +557,21 @@ def load_contract(
     with_scenarios: bool = True,
     validate: bool = True,
     read_only: bool = False,
+    recursion: int = 1,
 ) -> Contract:
     """Load, validate and resolve one contract, with its scenarios file if it has one.
 
     `spec` is an API id or a file path. `scenarios` overrides the file beside the spec.
-    `validate` and `read_only` are passed to `resolve`; the validation's warnings are
+    `validate`, `read_only` and `recursion` are passed to `resolve_with_warnings` (and
+    `recursion` to `inline_local_refs`); the validation's warnings are
     kept as `Contract.warnings`.
     Raises `SpecError` / `ScenariosError` carrying a one-line message with file and line.
     """
     path = resolve_spec_argument(str(spec)) if not isinstance(spec, Path) else spec
     source = load_source(path, SpecError)
-    resolved, warnings = resolve_with_warnings(source, validate=validate, read_only=read_only)
+    resolved, warnings = resolve_with_warnings(
+        source, validate=validate, read_only=read_only, recursion=recursion
+    )
     api_id = path.name.split(".")[0]
     contract = Contract(
         api_id=api_id, path=path, source=source, resolved=resolved, warnings=warnings
@@ -573,6 +593,7 @@ def start_loading(
     prepare: Callable[[Contract], object] | None = None,
     read_only: bool = False,
     keep_source: bool = True,
+    recursion: int = 1,
 ) -> Callable[[], list[Contract]]:
     """Start loading contracts (`load_contract(spec, scenarios=..., read_only=...)` for
     each pair); the returned function waits for them. `keep_source=False` drops each
@@ -592,7 +613,7 @@ def start_loading(
 
     def load_all() -> list[Contract]:
         contracts = [
-            load_contract(spec, scenarios=scenarios, read_only=read_only)
+            load_contract(spec, scenarios=scenarios, read_only=read_only, recursion=recursion)
             for spec, scenarios in specs
         ]
         if prepare is not None:

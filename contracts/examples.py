@@ -213,6 +213,7 @@ class ResponseExampleCheck:
     path: JsonPath  # where it is written (as `contracts lint` reports it)
     cause: str
     repaired: tuple[Any] | None  # (value,) where the repair is unambiguous
+    line: int = 1  # of `path`, found while the document as written is at hand
 
 
 def invalid_response_examples(contract: Contract) -> tuple[ResponseExampleCheck, ...]:
@@ -256,6 +257,7 @@ def invalid_response_examples(contract: Contract) -> tuple[ResponseExampleCheck,
                             path=(*where, *tail),
                             cause=verdict.cause(),
                             repaired=repair(example.value, validator),
+                            line=(contract.locate((*where, *tail)) or (1, 1))[0],
                         )
                     )
     return tuple(found)

@@ -72,9 +72,8 @@ def log_invalid_examples(contract: Contract) -> list[str]:
         if check.path in seen:
             continue
         seen.add(check.path)
-        line, _ = contract.locate(check.path) or (1, 1)
         messages.append(
-            f"{contract.path}:{line}: example {check.name} of {check.operation} {check.status}"
+            f"{contract.path}:{check.line}: example {check.name} of {check.operation} {check.status}"
             f" does not match its schema: {check.cause}; {_what_is_served(check)}"
         )
     for message in messages:
