@@ -4,7 +4,9 @@ A `readOnly` property is the server's: a request must not send it (refused, nami
 field, as Connexion 2 did; Connexion 3 is silent and Prism drops it from the request
 schema) and it is not required in a request even when the schema lists it as `required`.
 A `writeOnly` property is the client's: no response carries it, neither a documented
-example nor generated data (`without_write_only`; the generator skips them itself).
+example nor generated data (`without_write_only`; the generator skips them itself),
+except a required one in an OpenAPI 3.1 document, where JSON Schema 2020-12 keeps
+`required` in force in both directions.
 """
 
 from __future__ import annotations
@@ -60,22 +62,37 @@ def _properties(schema: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, A
                 yield from _properties(branch)
 
 
-def without_write_only(value: Any, schema: Mapping[str, Any] | None, depth: int = 0) -> Any:
+def _required(schema: Mapping[str, Any]) -> set[str]:
+    """Every property a schema requires, through `allOf`/`oneOf`/`anyOf`."""
+    names = {str(n) for n in schema.get("required") or () if isinstance(n, str)}
+    for key in ("allOf", "oneOf", "anyOf"):
+        for branch in schema.get(key) or ():
+            if isinstance(branch, Mapping):
+                names |= _required(branch)
+    return names
+
+
+def without_write_only(
+    value: Any, schema: Mapping[str, Any] | None, *, v31: bool = False, depth: int = 0
+) -> Any:
     """`value` (a response body) without the properties its schema marks `writeOnly`;
-    the value itself when there are none (nothing is copied then)."""
+    the value itself when there are none (nothing is copied then). OpenAPI 3.0 makes a
+    required writeOnly property required in requests only; 3.1 (JSON Schema 2020-12) keeps
+    `required` in force, so there (`v31`) a required one stays."""
     if not isinstance(schema, Mapping) or depth > 64:
         return value
     if isinstance(value, list):
         items = schema.get("items")
         if not isinstance(items, Mapping):
             return value
-        pruned = [without_write_only(v, items, depth + 1) for v in value]
+        pruned = [without_write_only(v, items, v31=v31, depth=depth + 1) for v in value]
         return value if all(p is v for p, v in zip(pruned, value, strict=True)) else pruned
     if not isinstance(value, dict):
         return value
     declared: dict[str, Mapping[str, Any]] = {}
     for name, found in _properties(schema):
         declared.setdefault(name, found)
+    kept = _required(schema) if v31 else set()
     extra = schema.get("additionalProperties")
     out: dict[str, Any] = {}
     changed = False
@@ -83,10 +100,10 @@ def without_write_only(value: Any, schema: Mapping[str, Any] | None, depth: int 
         sub: Mapping[str, Any] | None = declared.get(name)
         if sub is None and isinstance(extra, Mapping):
             sub = extra
-        if sub is not None and sub.get("writeOnly") is True:
+        if sub is not None and sub.get("writeOnly") is True and name not in kept:
             changed = True
             continue
-        pruned = without_write_only(item, sub, depth + 1)
+        pruned = without_write_only(item, sub, v31=v31, depth=depth + 1)
         changed = changed or pruned is not item
         out[name] = pruned
     return out if changed else value

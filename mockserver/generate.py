@@ -480,8 +480,8 @@ class _Draw:
         out: dict[str, Any] = {}
         for prop in required:
             sub = props.get(prop, self.extra_schema(schema, prop))
-            if self.deref(sub).get("writeOnly") is True:
-                continue  # a client's field: never in a response, even when required
+            if not self.v31 and self.deref(sub).get("writeOnly") is True:
+                continue  # OpenAPI 3.0: a required writeOnly field is required in requests only
             out[prop] = self.value(sub, prop, depth + 1)
         for prop, sub in props.items():
             if prop in out or not fill_optional or (most is not None and len(out) >= most):

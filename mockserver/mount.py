@@ -41,12 +41,13 @@ class OperationRuntime:
         ]
         runtime = cls(operation=op, pairs=pairs, templates=dict(sc.render) if sc else {})
         served = served_examples(op, contract)
-        for response in op.responses.values():  # never serve a writeOnly field
+        v31 = contract.openapi_version.startswith("3.1")
+        for response in op.responses.values():  # no writeOnly field (3.1: unless required)
             for media_type, example in response.examples:
                 if example.name not in runtime.examples:
                     schema = response.content[media_type].schema
                     runtime.examples[example.name] = without_write_only(
-                        served[example.name], schema
+                        served[example.name], schema, v31=v31
                     )
         return runtime
 

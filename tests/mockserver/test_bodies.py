@@ -130,3 +130,34 @@ def test_a_malformed_multipart_body_is_a_400_not_a_failure_of_the_mock(
 ) -> None:
     sent = client.post("/uploads", content=content, headers={"content-type": content_type})
     assert refusal(sent) == f"the multipart body is malformed: {reason}."
+
+
+SPEC_31 = """
+openapi: 3.1.0
+info: {title: Write-only in 3.1, version: '1'}
+paths:
+  /cards:
+    get:
+      responses:
+        '200':
+          description: a card
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [name, cvc]
+                properties:
+                  name: {type: string}
+                  cvc: {type: string, writeOnly: true}
+                  pin: {type: string, writeOnly: true}
+              example: {name: Ann, cvc: '123', pin: '0000'}
+"""
+
+
+def test_a_required_write_only_property_stays_in_a_31_response(tmp_path: Path) -> None:
+    """JSON Schema 2020-12 keeps `required` in force in responses: only an optional
+    writeOnly property is left out there (3.0 relaxes `required` for it)."""
+    spec = tmp_path / "cards.yaml"
+    spec.write_text(SPEC_31)
+    with running(MockConfig(apis=(str(spec),))) as (base, _):
+        assert httpx.get(f"{base}/cards").json() == {"name": "Ann", "cvc": "123"}
