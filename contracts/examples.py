@@ -5,10 +5,15 @@ parameters, and schemas themselves (`example` on any subschema). All are walked 
 *unresolved* document, so each example keeps its own location in the file, and checked
 against the *resolved* schema with the OpenAPI dialect of the document's version
 (`nullable` in 3.0, JSON Schema 2020-12 in 3.1).
+
+A `text/event-stream` example is the stream as sent; its schema describes one event
+(`{event, data, id, retry}`, the way Schemathesis reads it and OpenAPI 3.2 calls it
+`itemSchema`), so such an example is parsed into its events and each event is checked.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -27,12 +32,15 @@ __all__ = [
     "DocumentedExample",
     "ExampleVerdict",
     "ResponseExampleCheck",
+    "embedded_payloads",
     "example_errors",
+    "example_instances",
     "example_verdict",
     "invalid_response_examples",
     "is_representation",
     "iter_examples",
     "schema_validator",
+    "server_sent_events",
 ]
 
 
@@ -42,6 +50,89 @@ class DocumentedExample:
     kind: str  # "media", "parameter" or "schema"
     value: Any
     schema: Mapping[str, Any]
+    media_type: str = ""  # for media examples: the media type they document
+    used_at: JsonPath | None = None  # where a `$ref`ed example (components/examples) is used
+
+
+def server_sent_events(text: str) -> list[dict[str, Any]]:
+    """The events of an event stream as the WHATWG algorithm reads them (and Schemathesis
+    validates them): `data` lines joined, `event` defaulting to `message`, `retry` an
+    integer, the last `id` carried over; blocks without data are not events."""
+    events: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    data: list[str] = []
+    last_id: str | None = None
+    for line in [*re.split(r"\r\n|\r|\n", text.removeprefix("\ufeff")), ""]:
+        if line == "":
+            if data:
+                event: dict[str, Any] = {
+                    "data": "\n".join(data),
+                    "event": current.get("event") or "message",
+                }
+                if last_id is not None:
+                    event["id"] = last_id
+                if "retry" in current:
+                    event["retry"] = current["retry"]
+                events.append(event)
+            current, data = {}, []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            data.append(value)
+        elif name == "event":
+            current["event"] = value
+        elif name == "retry" and value.isdigit():
+            current["retry"] = int(value)
+        elif name == "id" and "\x00" not in value:
+            last_id = value
+    return events
+
+
+def is_event_stream(media_type: str) -> bool:
+    return media_type.split(";")[0].strip().lower() == "text/event-stream"
+
+
+def example_instances(example: DocumentedExample) -> list[tuple[str, Any]]:
+    """What the example's schema judges, each with a label for messages: the value itself,
+    or each event of an event-stream example."""
+    if is_event_stream(example.media_type) and isinstance(example.value, str):
+        return [(f"event #{i}", event) for i, event in enumerate(server_sent_events(example.value))]
+    return [("", example.value)]
+
+
+def embedded_payloads(example: DocumentedExample) -> list[tuple[str, Any, Mapping[str, Any]]]:
+    """The JSON each event of an event-stream example carries in a field whose schema says
+    `contentMediaType: application/json` with a `contentSchema` (3.1), parsed, with that
+    schema: what Schemathesis checks beside the event itself. Text that is not JSON is
+    returned as is, for the schema to refuse."""
+    properties = example.schema.get("properties")
+    if not isinstance(properties, Mapping):
+        return []
+    out: list[tuple[str, Any, Mapping[str, Any]]] = []
+    for label, event in example_instances(example):
+        if not label:
+            continue
+        for name, field_schema in properties.items():
+            content = (
+                field_schema.get("contentSchema") if isinstance(field_schema, Mapping) else None
+            )
+            media = str(field_schema.get("contentMediaType", "")) if content is not None else ""
+            value = event.get(name)
+            if (
+                not isinstance(content, Mapping)
+                or "json" not in media
+                or not isinstance(value, str)
+            ):
+                continue
+            try:
+                payload: Any = json.loads(value)
+            except ValueError:
+                payload = value
+            out.append((f"{label} {name}", payload, content))
+    return out
 
 
 def schema_validator(schema: Mapping[str, Any], openapi_version: str) -> Validator:
@@ -95,18 +186,33 @@ def is_representation(media_type: str, value: Any) -> bool:
     return isinstance(value, str) and not is_json
 
 
-def _follow(doc: Mapping[str, Any], node: Any, depth: int = 0) -> Any:
-    """Dereference a local `$ref` chain in the unresolved document."""
+def _follow(doc: Mapping[str, Any], node: Any, path: JsonPath) -> tuple[Any, JsonPath]:
+    """Dereference a local `$ref` chain in the unresolved document: the node it ends at and
+    where that node is written."""
+    depth = 0
     while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and depth < 20:
         ref = node["$ref"]
         if not ref.startswith("#/"):
-            return None
+            return None, path
         target: Any = doc
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in ref[2:].split("/")]
+        for part in parts:
             target = target.get(part) if isinstance(target, Mapping) else None
-        node, depth = target, depth + 1
-    return node
+        node, path, depth = target, tuple(parts), depth + 1
+    return node, path
+
+
+def _named_examples(
+    doc: Mapping[str, Any], owner: JsonPath, node: Mapping[str, Any]
+) -> Iterator[tuple[JsonPath, Any, JsonPath | None]]:
+    """Each `examples` entry of a media type or parameter: where its value is written, the
+    value, and where it is used when that is elsewhere (a `$ref` to components/examples)."""
+    examples = node.get("examples")
+    for name, ex in (examples if isinstance(examples, Mapping) else {}).items():
+        usage: JsonPath = (*owner, "examples", name)
+        ex, written = _follow(doc, ex, usage)
+        if isinstance(ex, Mapping) and "value" in ex:
+            yield (*written, "value"), ex["value"], usage if written != usage else None
 
 
 def iter_examples(
@@ -126,28 +232,36 @@ def iter_examples(
         return node
 
     def media(path: JsonPath, node: Mapping[str, Any]) -> Iterator[DocumentedExample]:
+        media_type = str(path[-1])
         schema = resolved_at((*path, "schema"))
         if not isinstance(schema, Mapping):
             return
-        if "example" in node and not is_representation(str(path[-1]), node["example"]):
-            yield DocumentedExample((*path, "example"), "media", node["example"], schema)
-        for name, ex in (node.get("examples") or {}).items():
-            ex = _follow(doc, ex)
-            if (
-                isinstance(ex, Mapping)
-                and "value" in ex
-                and not is_representation(str(path[-1]), ex["value"])
-            ):
-                yield DocumentedExample(
-                    (*path, "examples", name, "value"), "media", ex["value"], schema
-                )
+
+        # a string example of a non-JSON body is the body as sent; an event stream's is
+        # checked event by event
+        def checked(value: Any) -> bool:
+            return is_event_stream(media_type) or not is_representation(media_type, value)
+
+        if "example" in node and checked(node["example"]):
+            yield DocumentedExample(
+                (*path, "example"), "media", node["example"], schema, media_type
+            )
+        for where, value, used_at in _named_examples(doc, path, node):
+            if checked(value):
+                yield DocumentedExample(where, "media", value, schema, media_type, used_at)
 
     def schemas(path: JsonPath, node: Any) -> Iterator[DocumentedExample]:
         if isinstance(node, Mapping):
-            if "$ref" not in node and "example" in node:
+            listed = node.get("examples")  # 3.1: JSON Schema's `examples`, a list of values
+            if "$ref" not in node and ("example" in node or isinstance(listed, list)):
                 schema = resolved_at(path)
                 if isinstance(schema, Mapping):
-                    yield DocumentedExample((*path, "example"), "schema", node["example"], schema)
+                    if "example" in node:
+                        yield DocumentedExample(
+                            (*path, "example"), "schema", node["example"], schema
+                        )
+                    for i, value in enumerate(listed if isinstance(listed, list) else []):
+                        yield DocumentedExample((*path, "examples", i), "schema", value, schema)
             for key, value in node.items():
                 if key in {"example", "examples", "enum", "default", "const"}:
                     continue
@@ -172,12 +286,8 @@ def iter_examples(
                         yield DocumentedExample(
                             (*path, "example"), "parameter", node["example"], schema
                         )
-                    for name, ex in (node.get("examples") or {}).items():
-                        ex = _follow(doc, ex)
-                        if isinstance(ex, Mapping) and "value" in ex:
-                            yield DocumentedExample(
-                                (*path, "examples", name, "value"), "parameter", ex["value"], schema
-                            )
+                    for where, value, used_at in _named_examples(doc, path, node):
+                        yield DocumentedExample(where, "parameter", value, schema, used_at=used_at)
                 yield from schemas((*path, "schema"), node["schema"])
                 return
             if path == ("components", "schemas"):
@@ -197,8 +307,10 @@ def example_errors(example: DocumentedExample, openapi_version: str) -> list[str
     """Why `example` does not satisfy its schema (empty when it does)."""
     validator = schema_validator(example.schema, openapi_version)
     return [
-        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-        for e in validator.iter_errors(example.value)
+        f"{(label + ' ') if label else ''}{'/'.join(map(str, e.absolute_path)) or '(root)'}: "
+        f"{e.message}"
+        for label, instance in example_instances(example)
+        for e in validator.iter_errors(instance)
     ]
 
 
@@ -243,21 +355,22 @@ def invalid_response_examples(contract: Contract) -> tuple[ResponseExampleCheck,
                         ("paths", op.path, op.method, "responses", status, "content", media_type),
                     )
                     written = _pointer_path(contract.source.data, where)
-                    tail = (
-                        ("examples", name, "value")
-                        if isinstance(written, Mapping) and name in (written.get("examples") or {})
-                        else ("example",)
-                    )
+                    at: JsonPath = (*where, "example")
+                    if isinstance(written, Mapping) and name in (written.get("examples") or {}):
+                        # where its value is written: through a `$ref` to components/examples
+                        used = (*where, "examples", name)
+                        _, at = _follow(contract.source.data, written["examples"][name], used)
+                        at = (*at, "value")
                     found.append(
                         ResponseExampleCheck(
                             operation=op.key,
                             status=status,
                             media_type=media_type,
                             name=name,
-                            path=(*where, *tail),
+                            path=at,
                             cause=verdict.cause(),
                             repaired=repair(example.value, validator),
-                            line=(contract.locate((*where, *tail)) or (1, 1))[0],
+                            line=(contract.locate(at) or (1, 1))[0],
                         )
                     )
     return tuple(found)

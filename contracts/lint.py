@@ -28,7 +28,14 @@ from .catalog import (
     resolve_spec_argument,
 )
 from .errors import ScenariosError, SpecError, UsageError
-from .examples import DocumentedExample, example_verdict, iter_examples, schema_validator
+from .examples import (
+    DocumentedExample,
+    embedded_payloads,
+    example_instances,
+    example_verdict,
+    iter_examples,
+    schema_validator,
+)
 from .oas_validation import check_document
 from .pathtemplates import template_names
 from .scenarios import check_scenarios, load_scenarios
@@ -50,6 +57,9 @@ class Finding:
     col: int
     message: str
     path: str = ""  # JSON path of the node, dotted: paths./x.post.responses.200
+    # Other places the defect shows, as `file:line:col`: where a component written once
+    # (an example in components/examples) is used.
+    also_at: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,9 +161,21 @@ class _Spec:
             node, real = target, tuple(where)
         return node, real
 
-    def add(self, rule: str, path: JsonPath, message: str, *, follow: bool = True) -> None:
+    def add(
+        self,
+        rule: str,
+        path: JsonPath,
+        message: str,
+        *,
+        follow: bool = True,
+        also_at: JsonPath | None = None,
+    ) -> None:
         where = self.real_path(path) if follow else path
         line, col = self.source.locate(where) or (1, 1)
+        related: tuple[str, ...] = ()
+        if also_at is not None:
+            other = self.source.locate(also_at) or (1, 1)
+            related = (f"{self.source.path}:{other[0]}:{other[1]}",)
         self.findings.append(
             Finding(
                 rule,
@@ -163,6 +185,7 @@ class _Spec:
                 col,
                 message,
                 _dotted(where),
+                related,
             )
         )
 
@@ -297,16 +320,25 @@ def _examples(spec: _Spec) -> None:
         if validator is None:
             validator = schema_validator(example.schema, version)
             validators_by_schema[id(example.schema)] = validator
-        verdict = example_verdict(validator, example.value)
-        if not verdict.valid:
+        checks = [(label, instance, validator) for label, instance in example_instances(example)]
+        checks += [
+            (label, payload, schema_validator(content, version))
+            for label, payload, content in embedded_payloads(example)
+        ]
+        for label, instance, judge in checks:
+            verdict = example_verdict(judge, instance)
+            if verdict.valid:
+                continue
             what = "cannot be checked" if verdict.unchecked else "does not match its schema"
             detail = verdict.unchecked if verdict.unchecked else verdict.cause()
             spec.add(
                 "example-invalid",
                 example.path,
-                f"{example.kind} example {what}: {detail}",
+                f"{example.kind} example {what}: {label + ' ' if label else ''}{detail}",
                 follow=False,
+                also_at=example.used_at,
             )
+            break  # one finding an example: its first event the schema refuses
 
 
 def _undeclared(value: Any, schema: Any, where: JsonPath, depth: int = 0) -> Iterator[str]:
@@ -355,6 +387,7 @@ def _example_fields(spec: _Spec) -> None:
                 f"{example.kind} example has {', '.join(extra)}, which its schema does not "
                 "declare: the schema or the example is wrong",
                 follow=False,
+                also_at=example.used_at,
             )
 
 
@@ -669,4 +702,5 @@ def finding_as_dict(finding: Finding) -> dict[str, Any]:
         "rule": finding.rule,
         "message": finding.message,
         "path": finding.path,
+        "also_at": list(finding.also_at),
     }

@@ -35,8 +35,13 @@ def _plural(n: int, word: str) -> str:
 
 
 def lint_text(findings: Sequence[Finding], files: int) -> str:
-    """`path:line:col: severity rule-id: message`, one a line, then a summary line."""
-    lines = [f"{f.file}:{f.line}:{f.col}: {f.severity} {f.rule}: {f.message}" for f in findings]
+    """`path:line:col: severity rule-id: message`, one a line (`[also at file:line:col]`
+    where a defect written once shows elsewhere), then a summary line."""
+    lines = [
+        f"{f.file}:{f.line}:{f.col}: {f.severity} {f.rule}: {f.message}"
+        + "".join(f" [also at {where}]" for where in f.also_at)
+        for f in findings
+    ]
     s = _lint_summary(findings, files)
     lines.append(
         f"{_plural(s['errors'], 'error')}, {_plural(s['warnings'], 'warning')} "

@@ -19,6 +19,7 @@ Connexion's internals is in the adapter, `connexion_ext`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -33,6 +34,7 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
 from contracts.catalog import Contract
 
+from .access import Access
 from .asgi import (
     UNPARSED,
     ASGIApp,
@@ -58,7 +60,6 @@ from .connexion_ext import (
     security_map_for,
     validator_map,
 )
-from .credentials import api_key_places
 from .errors import PROBLEM_JSON, MockError
 from .generate import Generator
 from .http import Limits, cors, mount_for
@@ -73,6 +74,7 @@ from .negotiate import (
     parse_preference,
 )
 from .oas31 import connexion_document, spec_errors
+from .redact import Declared
 from .refuse import error_handler, problem_bytes, refusal
 from .render import (
     Skeleton,
@@ -84,11 +86,12 @@ from .render import (
     set_path,
 )
 from .represent import concrete, is_json, non_json_body
-from .state import USUAL_SECRETS, InMemoryState, JournalEntry, Secrets, State
+from .state import InMemoryState, JournalEntry, State
 
 __all__ = ["MockServer"]
 
 log = logging.getLogger("mockserver")
+_NO_DECLARED = Declared()
 
 
 class MockHandler:
@@ -276,12 +279,14 @@ class MockServer:
         self.config = config
         self.contracts = contracts
         self.state: State = InMemoryState(
-            {c.api_id: c.scenarios for c in contracts}, journal_size=config.journal_size
+            {c.api_id: c.scenarios for c in contracts},
+            journal_size=config.journal_size,
+            journal_bytes=config.journal_bytes,
         )
+        self.access = Access.build(config.host, config.allowed_hosts, config.admin_token)
+        # The credentials each API's spec declares: masked in the journal.
+        self.declared = {c.api_id: Declared.of(c.security_schemes) for c in contracts}
         self.mounts: dict[str, ApiMount] = {}
-        self.secrets: dict[str | None, Secrets] = {
-            c.api_id: Secrets.of(*api_key_places(c.security_schemes)) for c in contracts
-        }
         mock_handler = MockHandler(self.mounts, self.state, config)
         connexion = PreparedConnexion(
             mock_handler,
@@ -332,7 +337,9 @@ class MockServer:
         self.dispatch = Dispatcher(
             connexion, self.mounts, mock_handler.answer, express=config.express
         )
-        self.limits = Limits(config.max_body_size, config.max_header_size, self.mounts)
+        self.limits = Limits(
+            config.max_body_size, config.max_header_size, self.mounts, config.body_timeout
+        )
         self.app: ASGIApp = cors(self._api) if config.cors else self._api
         self.admin = admin_app(self) if config.admin else None
         self.started = False
@@ -359,32 +366,60 @@ class MockServer:
             return
         path: str = scope["path"]
         if (path == "/__mock" or path.startswith("/__mock/")) and self.admin is not None:
-            await self.admin(scope, receive, send)
+            refusal = self.access.host_refusal(scope) or self.access.admin_refusal(scope)
+            if refusal is None:
+                await self.admin(scope, receive, send)
+            else:
+                await send_bytes(
+                    send,
+                    refusal[0],
+                    json_bytes({"error": refusal[1]}),
+                    "application/json",
+                    [(b"www-authenticate", b"Bearer")] if refusal[0] == 401 else None,
+                )
             return
         await self.app(scope, receive, send)
 
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Limits, then the dispatcher; every request journaled once, whatever its fate."""
         start = time.perf_counter()
-        note = scope["flowcontract"] = RequestNote()
+        scope["flowcontract"] = RequestNote()
         raw, status, response = b"", 0, b""
         try:
-            refusal = self.limits.headers(scope)
+            host = self.access.host_refusal(scope)
+            refusal = (*host, None) if host is not None else self.limits.headers(scope)
             if refusal is None:
                 raw, refusal = await self.limits.body(scope, receive)
             if refusal is not None:
                 status, response = await self.limits.refuse(scope, send, *refusal)
             else:
                 status, response = await self.dispatch(scope, raw, receive, bodiless(send))
+        except asyncio.CancelledError:
+            # uvicorn cancels what is still running when its graceful-shutdown timeout
+            # ends: answer 503 in the API's shape (if nothing was sent yet) and end quietly
+            # instead of leaving a 500 and a traceback. Nothing else cancels a request.
+            if status == 0:
+                detail = "the mock is shutting down; retry against a running mock"
+                try:
+                    status, response = await self.limits.refuse(scope, send, 503, detail, None)
+                except RuntimeError:  # uvicorn's: this response had started already
+                    status = 503
         finally:
-            api = note.api
-            if api is None:
-                mount = mount_for(scope["path"], self.mounts)
-                api = mount.api_id if mount else None
             if status in (204, 304) or status < 200:
                 response = b""  # what `bodiless` let through
-            secrets = self.secrets.get(api, USUAL_SECRETS)
-            self.state.record(JournalEntry.of(scope, api, raw, status, response, start, secrets))
+            self.record(scope, raw, status, response, start)
+
+    def record(
+        self, scope: Scope, raw: bytes, status: int, response: bytes, started: float
+    ) -> None:
+        """Journal a request (masked and cut as `JournalEntry.of` does), whatever refused
+        it: the app, or the HTTP protocol before the app was called."""
+        api = note_of(scope).api
+        if api is None:
+            mount = mount_for(scope.get("path", "/"), self.mounts)
+            api = mount.api_id if mount else None
+        declared = self.declared.get(api, _NO_DECLARED) if api else _NO_DECLARED
+        self.state.record(JournalEntry.of(scope, api, raw, status, response, started, declared))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

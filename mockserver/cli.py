@@ -7,8 +7,9 @@ file or option (one line naming the file, line and cause).
 from __future__ import annotations
 
 import argparse
-import ipaddress
+import dataclasses
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -17,9 +18,24 @@ from typing import Any, NoReturn
 
 from contracts.errors import FlowcontractError, UsageError
 
+from .access import is_loopback
 from .config import MockConfig
 
 __all__ = ["main"]
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds (at most a day)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86_400:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
+    return value
+
+
+_seconds.__name__ = "seconds"
 
 
 def _count(minimum: int) -> Callable[[str], int]:
@@ -66,7 +82,57 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--cors", choices=["on", "off"], default="on")
     serve.add_argument("--no-admin", action="store_true", help="disable /__mock/")
     serve.add_argument("--journal-size", type=_count(1), default=10_000)
+    serve.add_argument(
+        "--journal-bytes",
+        type=_count(65_536),
+        default=64 * 1024 * 1024,
+        metavar="BYTES",
+        help="the journal's bound in bytes; the oldest entries go first (default 64 MiB)",
+    )
     serve.add_argument("--max-body-size", type=_count(1), default=1_048_576, metavar="BYTES")
+    serve.add_argument(
+        "--admin-token",
+        default=os.environ.get("MOCKSERVER_ADMIN_TOKEN"),
+        metavar="TOKEN",
+        help="the admin API (/__mock/*) then needs 'Authorization: Bearer TOKEN'; off loopback "
+        "one is generated and printed when none is given (also $MOCKSERVER_ADMIN_TOKEN)",
+    )
+    serve.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name to answer besides the bound address, localhost and IP addresses "
+        "(others get 421: DNS rebinding); repeatable; '*' accepts any",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="time a client has to send a request's headers (default 5), then 408",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="time a client has to send a request's body (default 10), then 408",
+    )
+    serve.add_argument(
+        "--keepalive-timeout",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="an idle kept-alive connection is closed after this (default 5)",
+    )
+    serve.add_argument(
+        "--shutdown-timeout",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="at shutdown, in-flight requests get this long (default 5), then 503",
+    )
     serve.add_argument(
         "--no-express",
         action="store_true",
@@ -97,7 +163,14 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         cors=args.cors == "on",
         admin=not args.no_admin,
         journal_size=args.journal_size,
+        journal_bytes=args.journal_bytes,
         max_body_size=args.max_body_size,
+        admin_token=args.admin_token or None,
+        allowed_hosts=tuple(args.allowed_host),
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        keepalive_timeout=args.keepalive_timeout,
+        shutdown_timeout=args.shutdown_timeout,
         express=not args.no_express,
         on_start=_announce,
     )
@@ -121,15 +194,6 @@ def _announce(server: Any) -> None:
     print("Ready. Press Ctrl-C to stop.", flush=True)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def create_app_from_env() -> Any:
     """Factory for `--reload`: the configuration travels in the environment."""
     import json
@@ -145,24 +209,36 @@ def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     import uvicorn
 
     from .build import build_app
+    from .connections import uvicorn_settings
 
     config = config_from_args(args)
-    if not _is_loopback(config.host):
+    if not is_loopback(config.host):
+        if config.admin and config.admin_token is None:
+            token = secrets.token_urlsafe(24)
+            config = dataclasses.replace(config, admin_token=token)
+            os.environ["MOCKSERVER_ADMIN_TOKEN"] = token  # the same one after a --reload
+            told = f"admin token (generated): {token}"
+        else:
+            told = "admin token: the one given"
+        admin = (
+            f"; the admin API (/__mock/) needs 'Authorization: Bearer <token>', {told}"
+            if config.admin
+            else ""
+        )
         print(
-            f"mockserver: warning: binding {config.host}: the mocks are reachable from other machines",
+            f"mockserver: warning: binding {config.host}: the mocks are reachable from other "
+            f"machines{admin}",
             file=sys.stderr,
+            flush=True,
         )
     common: dict[str, Any] = {
         "host": config.host,
         "port": config.port,
         "log_level": args.log_level,
         "access_log": args.log_level in {"debug", "info"},
-        "timeout_graceful_shutdown": 5,
-        "server_header": False,
-        # A mock answers whoever connects: no X-Forwarded-* rewriting of the client address
-        # (uvicorn's default trusts 127.0.0.1), and no middleware for it on every request.
-        "proxy_headers": False,
+        **uvicorn_settings(config),
     }
+    common.pop("lifespan")  # uvicorn's default ("auto") runs ours
     if args.reload:
         import json
 

@@ -24,8 +24,18 @@ class MockConfig:
     cors: bool = True
     admin: bool = True
     journal_size: int = 10_000
+    journal_bytes: int = 64 * 1024 * 1024  # the journal's bound in bytes (oldest dropped)
     max_body_size: int = 1_048_576  # bytes; larger bodies get 413 in the API's shape
     max_header_size: int = 16_384  # bytes of all headers; more gets 431 in the API's shape
+    # Off loopback the admin API (/__mock/*, health aside) needs `Authorization: Bearer
+    # <admin_token>`; None there means one is generated at start. On loopback: needed if set.
+    admin_token: str | None = None
+    allowed_hosts: tuple[str, ...] = ()  # Host names accepted beside the bound address,
+    # localhost and IP literals (DNS rebinding defence); "*" accepts any
+    header_timeout: float = 5.0  # seconds to send a request's headers, else 408 and closed
+    body_timeout: float = 10.0  # seconds to send a request's body, else 408 and closed
+    keepalive_timeout: float = 5.0  # seconds an idle kept-alive connection stays open
+    shutdown_timeout: float = 5.0  # seconds in-flight requests get at shutdown, then 503
     express: bool = True  # False: every request through Connexion's guard middleware
     on_start: Callable[[Any], None] | None = None
 

@@ -33,7 +33,6 @@ __all__ = [
     "Keyring",
     "Malformed",
     "Requirement",
-    "api_key_places",
     "auth_scheme",
     "challenges",
     "presented",
@@ -121,18 +120,6 @@ def _basic(encoded: str, label: str) -> str:
     if ":" not in text:
         raise Malformed(f"{label} credentials have no ':' between user and password")
     return text
-
-
-def api_key_places(
-    schemes: Mapping[str, Mapping[str, Any]],
-) -> tuple[frozenset[str], frozenset[str]]:
-    """The header names and the query parameter names an API's apiKey schemes read (the
-    journal masks them)."""
-    keys = [s for s in schemes.values() if s.get("type") == "apiKey"]
-    return (
-        frozenset(str(s.get("name")) for s in keys if s.get("in") == "header"),
-        frozenset(str(s.get("name")) for s in keys if s.get("in") == "query"),
-    )
 
 
 def _api_key_place(where: str, name: str) -> str:

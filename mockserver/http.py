@@ -1,7 +1,9 @@
-"""Around the APIs: CORS, and the limits on a request's headers and body."""
+"""Around the APIs: CORS, and the limits on a request's headers and body (size, and the
+time the body may take)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -65,17 +67,40 @@ def cors(app: ASGIApp) -> ASGIApp:
     return with_cors
 
 
-Refusal = tuple[int, str, int]  # status, message, the limit
+Refusal = tuple[int, str, float]  # status, message, the limit
+
+# The mock-level code of each refusal, when the path is outside every API.
+REFUSAL_CODES = {
+    400: "bad-request",
+    408: "request-timeout",
+    413: "request-too-large",
+    421: "host-not-allowed",
+    431: "headers-too-large",
+    503: "shutting-down",
+}
 
 
 class Limits:
-    """Refuse oversized header sections (431) and bodies (413) in the API's error shape,
-    without reading more of the request than the limit."""
+    """Refuse oversized header sections (431) and bodies (413), and bodies that take more
+    than `body_timeout` seconds to arrive (408), in the API's error shape, without reading
+    more of the request than the limit."""
 
-    def __init__(self, max_body: int, max_headers: int, mounts: Mapping[str, ApiMount]):
+    def __init__(
+        self,
+        max_body: int,
+        max_headers: int,
+        mounts: Mapping[str, ApiMount],
+        body_timeout: float = 10.0,
+    ):
         self.max_body = max_body
         self.max_headers = max_headers
         self.mounts = mounts
+        self.body_timeout = body_timeout
+        self.too_slow = (
+            408,
+            f"the request body did not arrive within {body_timeout:g} s",
+            body_timeout,
+        )
         self.too_large = (
             413,
             f"the request body exceeds the mock's limit of {max_body} bytes",
@@ -94,36 +119,47 @@ class Limits:
         return self.too_large if declared > self.max_body else None
 
     async def body(self, scope: Scope, receive: Receive) -> tuple[bytes, Refusal | None]:
-        """The whole body (chunked ones counted as they arrive), or a refusal."""
+        """The whole body (chunked ones counted as they arrive), or a refusal: too large,
+        or not all there within `body_timeout` seconds (a Content-Length larger than the
+        body sent, a client dripping it)."""
         chunks: list[bytes] = []
         seen = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > self.max_body:
-                return b"", self.too_large
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                break
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] != "http.request":
+                        break
+                    chunk = message.get("body", b"")
+                    seen += len(chunk)
+                    if seen > self.max_body:
+                        return b"", self.too_large
+                    chunks.append(chunk)
+                    if not message.get("more_body"):
+                        break
+        except TimeoutError:
+            return b"", self.too_slow
         return (chunks[0] if len(chunks) == 1 else b"".join(chunks)), None
 
     async def refuse(
-        self, scope: Scope, send: Send, status: int, message: str, limit: int
+        self, scope: Scope, send: Send, status: int, message: str, limit: float | None
     ) -> tuple[int, bytes]:
+        """Answer `status` in the API's error shape (a mock-level problem outside every
+        API) and close the connection."""
         mount = mount_for(scope["path"], self.mounts)
         if mount is not None:
-            status, body, media = refusal(mount, status, message, {"limit": limit})
+            details = {"limit": limit} if limit is not None else {"reason": status}
+            code = REFUSAL_CODES.get(status, "refused")
+            status, body, media = refusal(mount, status, message, details, code=code)
             media_type = media.encode()
         else:  # outside every API: a mock-level problem, like every other one
-            code = "request-too-large" if status == 413 else "headers-too-large"
+            code = REFUSAL_CODES.get(status, "refused")
             body = json.dumps(
                 problem(status, code, "Request refused by the mock", message)
             ).encode()
             media_type = PROBLEM_JSON.encode()
-        note_of(scope).rule = f"limit: {message}"
+        kind = "limit" if status in (408, 413, 431) else "refused"
+        note_of(scope).rule = f"{kind}: {message}"
         await send(
             {
                 "type": "http.response.start",

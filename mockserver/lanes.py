@@ -42,6 +42,7 @@ from .connexion_ext import (
 from .errors import PROBLEM_JSON
 from .http import mount_for
 from .mount import ApiMount, OperationRuntime
+from .pathparams import refused_path_parameter
 from .refuse import problem_bytes, problem_reply, refusal
 from .route import Route, Router, route_for, server_prefix
 
@@ -154,9 +155,9 @@ class Dispatcher:
         if isinstance(lane, tuple):
             return await self._not_allowed(scope, send, lane)
         try:
-            for name, value in scope["path_params"].items():
-                if ".." in value.split("/"):  # an encoded traversal (`..%2F`): refuse it
-                    raise BadRequestProblem(detail=f"{name}: path traversal is not allowed")
+            refused = refused_path_parameter(scope["path_params"])
+            if refused is not None:  # a control character, an encoded traversal (`..%2F`)
+                raise BadRequestProblem(detail=refused)
             if self.express and lane.trusted(scope["headers"]):
                 note.lane = "express"
                 parsed = lane.validation.check(scope, raw)

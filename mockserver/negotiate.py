@@ -28,6 +28,7 @@ __all__ = [
     "NotAcceptable",
     "Preference",
     "accept",
+    "accepts",
     "choose_preferred",
     "default_choice",
     "parse_preference",
@@ -190,6 +191,12 @@ def _quality(media_type: str, ranges: list[tuple[str, str, float]]) -> float:
         if main_matches and ("*" in (range_sub, sub) or range_sub == sub):
             return q
     return 0.0
+
+
+def accepts(header: str | None, media_type: str) -> bool:
+    """Whether an `Accept` header admits `media_type` (no header admits anything)."""
+    ranges = _ranges(header or "")
+    return not ranges or _quality(media_type, ranges) > 0
 
 
 def accept(op: Operation, choice: Choice, header: str | None) -> Choice:

@@ -16,88 +16,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import unquote_to_bytes
 
 from contracts.scenarios import Fixture, Scenarios
 
 from .asgi import RequestNote
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
+from .redact import BODY_LIMIT, Declared, kept_body, kept_headers, kept_path, kept_query
 
-__all__ = [
-    "USUAL_SECRETS",
-    "InMemoryState",
-    "Journal",
-    "JournalEntry",
-    "Secrets",
-    "State",
-    "header_block",
-]
+__all__ = ["InMemoryState", "Journal", "JournalEntry", "State"]
 
-SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
-
-
-_SECRET_NAMES = frozenset(n.encode() for n in SECRET_HEADERS)
-_JOURNAL_BODY_LIMIT = 64 * 1024
 _METHODS: dict[str, str] = {}  # one string per method name, shared by every entry
-
-
-def _mask(value: bytes) -> bytes:
-    """Only the last 4 characters of a secret survive (all of it hidden if it is short)."""
-    return b"****" + value[-4:] if len(value) > 8 else b"****"
-
-
-@dataclass(frozen=True)
-class Secrets:
-    """Where an API's credentials travel, masked in its journal entries: the usual
-    headers plus its apiKey headers (lower-case) and query parameters."""
-
-    headers: frozenset[bytes] = _SECRET_NAMES
-    query: frozenset[bytes] = frozenset()
-
-    @classmethod
-    def of(cls, api_key_headers: Iterable[str], api_key_query: Iterable[str]) -> Secrets:
-        return cls(
-            headers=_SECRET_NAMES | {n.lower().encode("latin-1") for n in api_key_headers},
-            query=frozenset(n.encode("latin-1") for n in api_key_query),
-        )
-
-
-USUAL_SECRETS = Secrets()  # an API without apiKey schemes
-
-
-def header_block(
-    headers: Iterable[tuple[bytes, bytes]], secret: frozenset[bytes] = _SECRET_NAMES
-) -> bytes:
-    """ASGI headers as one `name: value` block, each secret reduced to its last 4
-    characters: a journal entry keeps one bytes object, not a tuple of string pairs."""
-    # ASGI header names arrive lower-cased.
-    return b"\r\n".join(
-        [name + b": " + (_mask(value) if name in secret else value) for name, value in headers]
-    )
-
-
-def _masked_query(query: bytes, secret: frozenset[bytes]) -> bytes:
-    if not secret or not query:
-        return query
-    parts = []
-    for part in query.split(b"&"):
-        key, eq, value = part.partition(b"=")
-        if eq and unquote_to_bytes(key.replace(b"+", b" ")) in secret:
-            part = key + b"=" + _mask(value)
-        parts.append(part)
-    return b"&".join(parts)
-
-
-def _kept(raw: bytes) -> bytes:
-    """What the journal keeps of a body: all of it up to 64 KiB, else a note of its size."""
-    return raw if len(raw) <= _JOURNAL_BODY_LIMIT else f'"<{len(raw)} bytes>"'.encode()
+_ENTRY_OVERHEAD = 400  # bytes an entry costs beyond its headers, target and bodies
 
 
 def _decode(raw: bytes) -> Any:
     if not raw:
         return None
-    if len(raw) > 65_536:
+    if len(raw) > BODY_LIMIT:
         return f"<{len(raw)} bytes>"
     try:
         return strict_json(raw)
@@ -117,7 +53,7 @@ class JournalEntry:
     method: str
     path: str
     query: bytes
-    raw_headers: bytes  # `header_block`: secrets already masked
+    raw_headers: bytes  # `redact.kept_headers`: secrets already masked
     raw_body: bytes
     status: int
     raw_response: bytes
@@ -128,6 +64,7 @@ class JournalEntry:
     client: tuple[str, int] | None = None
     lane: str | None = None  # `express` or `connexion`; None when refused before routing
     seq: int = 0
+    truncated: tuple[str, ...] = ()  # what was cut from the request, and how much
 
     @classmethod
     def of(
@@ -138,28 +75,50 @@ class JournalEntry:
         status: int,
         response: bytes,
         started: float,
-        secrets: Secrets = USUAL_SECRETS,
+        declared: Declared,
     ) -> JournalEntry:
-        """The entry for an ASGI request; `started` is its `time.perf_counter()`;
-        `secrets` says which headers and query parameters to mask."""
+        """The entry for an ASGI request, its secrets masked (the spec's `declared` ones and
+        the well-known names) and its oversized parts cut; `started` is its
+        `time.perf_counter()`."""
         note = scope.get("flowcontract") or RequestNote()
         method = scope["method"]
+        headers = scope["headers"]
+        truncated: list[str] = []
+        content_type = (
+            next((v for k, v in headers if k == b"content-type"), None) if raw_body else None
+        )
+        raw_response = (
+            response if len(response) <= BODY_LIMIT else f'"<{len(response)} bytes>"'.encode()
+        )
         return cls(
             time=time.time(),
             api=api,
             method=_METHODS.setdefault(method, method),
-            path=scope["path"],
-            query=_masked_query(scope.get("query_string", b""), secrets.query),
-            raw_headers=header_block(scope["headers"], secrets.headers),
-            raw_body=_kept(raw_body),
+            path=kept_path(scope["path"], truncated),
+            query=kept_query(scope.get("query_string", b""), declared, truncated),
+            raw_headers=kept_headers(headers, declared, truncated),
+            raw_body=kept_body(raw_body, content_type, truncated),
             status=status,
-            raw_response=_kept(response),
+            raw_response=raw_response,
             operation=note.operation,
             rule=note.rule,
             example=note.example,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
             client=scope.get("client"),
             lane=note.lane,
+            truncated=tuple(truncated),
+        )
+
+    @property
+    def size(self) -> int:
+        """About the bytes this entry holds (what the journal's byte bound counts)."""
+        return (
+            _ENTRY_OVERHEAD
+            + len(self.path)
+            + len(self.query)
+            + len(self.raw_headers)
+            + len(self.raw_body)
+            + len(self.raw_response)
         )
 
     def row(self) -> tuple[Any, ...]:
@@ -181,6 +140,7 @@ class JournalEntry:
             self.client,
             self.lane,
             self.seq,
+            self.truncated,
         )
 
     @property
@@ -188,6 +148,17 @@ class JournalEntry:
         text = self.raw_headers.decode("latin-1")
         pairs = (line.partition(": ") for line in text.split("\r\n")) if text else ()
         return tuple((name, value) for name, _, value in pairs)
+
+    def header_map(self) -> dict[str, str]:
+        """The headers by name; a repeated header's values joined as HTTP joins them
+        (`, `; `; ` for cookies), so none is lost."""
+        out: dict[str, str] = {}
+        for name, value in self.headers:
+            if name in out:
+                out[name] += ("; " if name == "cookie" else ", ") + value
+            else:
+                out[name] = value
+        return out
 
     @property
     def connection(self) -> str | None:
@@ -209,7 +180,7 @@ class JournalEntry:
             "method": self.method,
             "path": self.path,
             "query": self.query.decode("latin-1"),
-            "headers": dict(self.headers),
+            "headers": self.header_map(),
             "body": self.body,
             "status": self.status,
             "response_body": self.response_body,
@@ -219,6 +190,7 @@ class JournalEntry:
             "lane": self.lane,
             "duration_ms": self.duration_ms,
             "connection": self.connection,
+            "truncated": list(self.truncated),
         }
 
 
@@ -237,71 +209,113 @@ class State(Protocol):
 
 
 class Journal:
-    """A ring of the last `size` entries, in arrival order, kept compact: the newest
-    `block` entries as objects, older ones in blocks of `block` entries, marshalled and
-    zlib-compressed (a block of JSON requests shrinks about 7x, for ~3 us an entry).
-    Reading it (the admin API) decompresses; recording never does."""
+    """A ring of the last `size` entries, and of at most about `max_bytes` bytes, in arrival
+    order, kept compact: the newest `block` entries as objects, older ones in blocks of
+    `block` entries, marshalled and zlib-compressed (a block of JSON requests shrinks about
+    7x, for ~3 us an entry). Reading it (the admin API) decompresses only the blocks it
+    needs; recording never does. The byte bound drops whole blocks, oldest first."""
 
-    def __init__(self, size: int, block: int = 256):
+    def __init__(self, size: int, block: int = 256, max_bytes: int = 64 * 1024 * 1024):
         self.size = max(size, 0)
         self.block = block
+        self.max_bytes = max_bytes
         self._recent: list[JournalEntry] = []
+        self._recent_bytes = 0
         # (entries, the last one's seq, compressed rows)
         self._blocks: deque[tuple[int, int, bytes]] = deque()
+        self._blocks_bytes = 0
         self._skip = 0  # entries of the oldest block already dropped from the ring
         self._count = 0
 
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def bytes(self) -> int:
+        """About the bytes held: compressed blocks as stored, recent entries as counted."""
+        return self._blocks_bytes + self._recent_bytes
+
     def append(self, entry: JournalEntry) -> None:
         self._recent.append(entry)
+        self._recent_bytes += entry.size
         self._count += 1
-        if len(self._recent) >= self.block:
+        if len(self._recent) >= self.block or self._recent_bytes > self.max_bytes // 4:
             rows = [e.row() for e in self._recent]
             last = self._recent[-1].seq
-            self._blocks.append((len(rows), last, zlib.compress(marshal.dumps(rows), 1)))
-            self._recent = []
+            blob = zlib.compress(marshal.dumps(rows), 1)
+            self._blocks.append((len(rows), last, blob))
+            self._blocks_bytes += len(blob) + _ENTRY_OVERHEAD
+            self._recent, self._recent_bytes = [], 0
         excess = self._count - self.size
         while excess > 0:  # drop the oldest entries, first from the oldest block
-            if self._blocks:
-                held = self._blocks[0][0] - self._skip
-                dropped = min(excess, held)
-                self._skip += dropped
-                if dropped == held:
-                    self._blocks.popleft()
-                    self._skip = 0
-            else:
-                dropped = excess
-                del self._recent[:dropped]
-            excess -= dropped
-            self._count -= dropped
+            if not self._blocks:
+                self._recent_bytes -= sum(e.size for e in self._recent[:excess])
+                del self._recent[:excess]
+                self._count -= excess
+                break
+            held = self._blocks[0][0] - self._skip
+            if excess < held:
+                self._skip += excess
+                self._count -= excess
+                break
+            self._drop_oldest_block()
+            excess -= held
+        while self.bytes > self.max_bytes and self._blocks:
+            self._drop_oldest_block()
 
-    def entries(self, since: int = 0) -> list[JournalEntry]:
-        """The entries held, oldest first; with `since`, only those recorded after the entry
-        numbered `since` (blocks wholly before it are not decompressed)."""
-        out: list[JournalEntry] = []
-        for i, (_, last, blob) in enumerate(self._blocks):
-            if last <= since:
-                continue
+    def _drop_oldest_block(self) -> None:
+        entries, _, blob = self._blocks.popleft()
+        self._blocks_bytes -= len(blob) + _ENTRY_OVERHEAD
+        self._count -= entries - self._skip
+        self._skip = 0
+
+    def entries(
+        self, since: int = 0, limit: int | None = None, api: str | None = None
+    ) -> list[JournalEntry]:
+        """The entries held, oldest first: recorded after the entry numbered `since`, of
+        `api` only when given, the last `limit` of them. Blocks wholly before `since`, or
+        older than the `limit` newest matching entries, are not decompressed."""
+        newest_first: list[JournalEntry] = []
+
+        def take(entries: Iterable[JournalEntry]) -> bool:
+            """Keep the matching ones (newest first); whether `limit` is reached."""
+            for e in entries:
+                if e.seq > since and (api is None or e.api == api):
+                    if limit is not None and len(newest_first) >= limit:
+                        return True
+                    newest_first.append(e)
+            return limit is not None and len(newest_first) >= limit
+
+        done = take(reversed(self._recent))
+        oldest = len(self._blocks) - 1
+        for i, (_, last, blob) in enumerate(reversed(self._blocks)):
+            if done or last <= since:
+                break
             rows = marshal.loads(zlib.decompress(blob))
-            entries = (JournalEntry(*row) for row in (rows[self._skip :] if i == 0 else rows))
-            out.extend(e for e in entries if e.seq > since)
-        out.extend(e for e in self._recent if e.seq > since)
-        return out
+            if i == oldest:
+                rows = rows[self._skip :]
+            done = take(JournalEntry(*row) for row in reversed(rows))
+        newest_first.reverse()
+        return newest_first
 
     def clear(self) -> None:
-        self._recent, self._skip, self._count = [], 0, 0
+        self._recent, self._recent_bytes, self._skip, self._count = [], 0, 0, 0
         self._blocks.clear()
+        self._blocks_bytes = 0
 
 
 class InMemoryState:
     """Fixtures and a bounded journal (a ring buffer of `journal_size` entries)."""
 
-    def __init__(self, scenarios: Mapping[str, Scenarios | None], journal_size: int = 10_000):
+    def __init__(
+        self,
+        scenarios: Mapping[str, Scenarios | None],
+        journal_size: int = 10_000,
+        journal_bytes: int = 64 * 1024 * 1024,
+    ):
         self._scenarios = dict(scenarios)
         self._lock = threading.Lock()
-        self._journal = Journal(journal_size)
+        self._journal = Journal(journal_size, max_bytes=journal_bytes)
         self._seq = 0
         self._fixtures: dict[str, dict[str, Fixture]] = {}
         self.reset()
@@ -321,9 +335,7 @@ class InMemoryState:
     ) -> list[JournalEntry]:
         """Oldest first: of `api` only, recorded after entry `since`, the last `limit`."""
         with self._lock:
-            entries = self._journal.entries(since)
-        kept = [e for e in entries if api is None or e.api == api]
-        return kept if limit is None else kept[max(len(kept) - limit, 0) :]
+            return self._journal.entries(since, limit, api)
 
     def reset(self) -> None:
         with self._lock:
@@ -335,4 +347,8 @@ class InMemoryState:
 
     def stats(self) -> dict[str, int]:
         with self._lock:
-            return {"journal_entries": len(self._journal), "recorded_total": self._seq}
+            return {
+                "journal_entries": len(self._journal),
+                "journal_bytes": self._journal.bytes,
+                "recorded_total": self._seq,
+            }

@@ -6,20 +6,24 @@ for failures that are not the API's fault, on every schema verify builds:
 - `positive_data_acceptance`: a schema-valid request answered with a documented 4xx whose
   body *is* a documented example the scenarios name as a business rule's answer (quiva's
   `{"error": "no trigger specified"}` for a body without `trigger`), fields the scenarios
-  render as server-filled excepted. Any other rejection of valid input stays a finding.
+  render as server-filled excepted; or a 400 for a path parameter holding a control
+  character (`%00`-`%1F`, `%7F`), which a `type: string` schema allows but HTTP servers
+  (the mock among them) refuse. Any other rejection of valid input stays a finding.
 - `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
   well-formed credential), a *made-up* credential being accepted is documented behaviour; a request
   with *no* credential being accepted is still a finding.
-- SSE: Schemathesis 4 validates each server-sent event against a `text/event-stream`
-  schema (OpenAPI 3.2's reading). In a 3.0 document a `type: string` schema there
-  describes the whole stream, which any text satisfies, so per-event failures against it
-  are Schemathesis misreading the document, not the API failing it.
+
+Server-sent events need no excuse: a contract's `text/event-stream` schema describes one
+event (`{event, data, id, retry}`), as Schemathesis reads it, so every event it reports
+against that schema is the API's fault.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import schemathesis
 from schemathesis.openapi.checks import AuthScenario, IgnoredAuth, RejectedPositiveData
@@ -27,22 +31,9 @@ from schemathesis.openapi.checks import AuthScenario, IgnoredAuth, RejectedPosit
 from ..catalog import Contract
 from .phases.errors import without_rendered
 
-__all__ = ["documented_outcomes", "failure_filter", "whole_stream_statuses"]
+__all__ = ["documented_outcomes", "failure_filter"]
 
-
-def whole_stream_statuses(contract: Contract) -> set[int]:
-    """Statuses whose `text/event-stream` schema is a plain string (the whole stream)."""
-    out: set[int] = set()
-    for op in contract.operations:
-        for status, response in op.responses.items():
-            media = response.content.get("text/event-stream")
-            if (
-                media is not None
-                and (media.schema or {}).get("type") == "string"
-                and status.isdigit()
-            ):
-                out.add(int(status))
-    return out
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
 
 
 def documented_outcomes(contract: Contract) -> list[tuple[int, Any, Mapping[str, Any]]]:
@@ -65,6 +56,15 @@ def documented_outcomes(contract: Contract) -> list[tuple[int, Any, Mapping[str,
     return out
 
 
+def _control_in_path(case: Any, response: schemathesis.Response) -> bool:
+    """Whether the request's path (as sent, then decoded) holds a control character."""
+    values = list((getattr(case, "path_parameters", None) or {}).values())
+    url = getattr(getattr(response, "request", None), "url", None)
+    if isinstance(url, str):
+        values.append(unquote(urlsplit(url).path))
+    return any(isinstance(v, str) and _CONTROL.search(v) for v in values)
+
+
 def failure_filter(contract: Contract) -> Any:
     """A Schemathesis `filter_failure` hook dropping what the contract or scenarios explain."""
     outcomes = documented_outcomes(contract)
@@ -72,16 +72,14 @@ def failure_filter(contract: Contract) -> Any:
         contract.scenarios is None or contract.scenarios.unknown_credentials == "accept"
     )
 
-    streams = whole_stream_statuses(contract)
-
     def filter_failure(
         context: Any, failure: Any, case: Any, response: schemathesis.Response
     ) -> bool:
-        if str(failure.title).startswith("SSE event") and response.status_code in streams:
-            return False
         if isinstance(failure, IgnoredAuth):
             return not (accept_unknown and failure.scenario != AuthScenario.NO_AUTH)
         if isinstance(failure, RejectedPositiveData):
+            if response.status_code == 400 and _control_in_path(case, response):
+                return False
             try:
                 body = response.json()
             except Exception:

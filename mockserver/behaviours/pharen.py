@@ -1,7 +1,9 @@
 """pharen: "Setze `true`, um eine Streaming-Antwort anzufordern" — `stream=true` answers
 with server-sent events: one `progress` event per workflow node (the fixture's `nodes`,
 else trigger and output), then a `run` event carrying the WorkflowRun, completed. (Keys
-without the streaming scope were refused before, by the scenarios' scope rules.)
+without the streaming scope were refused before, by the scenarios' scope rules.) A client
+whose `Accept` leaves out `text/event-stream` gets the documented JSON body instead, the
+200 `application/json` WorkflowRun (the vendor documents no 406).
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from typing import Any
 from contracts.scenarios import Fixture
 
 from ..behave import MockRequest
-from ..negotiate import Choice
+from ..negotiate import Choice, accepts
 from ..render import event_stream
 
 
 def run(request: MockRequest, fixture: Fixture | None) -> Choice | None:
-    if request.query_flag("stream"):
+    if request.query_flag("stream") and accepts(request.headers.get("accept"), "text/event-stream"):
         return Choice(200, "text/event-stream", "streamed", "behaviour: stream=true")
     return None
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -365,6 +368,172 @@ def test_yaml_1_1_lookalikes_are_strings_not_false_alarms(
     assert lint_text(tmp_path, text) == []
 
 
+# -- 3.1 `examples` lists, examples written once and used elsewhere, event streams ----------
+
+BASE_31 = BASE.replace("openapi: 3.0.3", "openapi: 3.1.0")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "col"),
+    [
+        (
+            "mode: {type: string, enum: [fast, slow]}",
+            "mode: {type: string, examples: [running, 7]}",
+            35,
+            50,
+        ),
+        (
+            "mode: {type: string, enum: [fast, slow]}",
+            "mode:\n          type: string\n          examples:\n            - running\n"
+            "            - 7",
+            39,
+            15,
+        ),
+    ],
+    ids=["flow", "block"],
+)
+def test_31_schema_examples_list_is_checked_item_by_item(
+    tmp_path: Path, old: str, new: str, line: int, col: int
+) -> None:
+    """JSON Schema's `examples` (a list, 3.1): each item is an example of the schema,
+    reported at its own line; `running` is valid, `7` is not."""
+    findings = lint_text(tmp_path, BASE_31.replace(old, new, 1))
+    assert only(findings) == ("example-invalid", "error", line, col)
+    assert "7 is not of type 'string'" in findings[0].message
+
+
+COMPONENT_EXAMPLE = BASE.replace(
+    "            example: {mode: fast}\n",
+    "            examples:\n              quick: {$ref: '#/components/examples/Quick'}\n",
+).replace(
+    "  responses:\n    Error:",
+    "  examples:\n    Quick:\n      summary: a quick run\n      value: {mode: turbo}\n"
+    "  responses:\n    Error:",
+)
+
+
+def test_component_example_is_reported_where_written_and_where_used(tmp_path: Path) -> None:
+    findings = lint_text(tmp_path, COMPONENT_EXAMPLE)
+    spec = tmp_path / "svc.yaml"
+    assert only(findings) == ("example-invalid", "error", 45, 7)
+    assert "'turbo' is not one of ['fast', 'slow']" in findings[0].message
+    assert findings[0].path == "components.examples.Quick.value"
+    assert findings[0].also_at == (f"{spec}:16:15",)
+
+
+def test_the_second_location_is_in_text_and_json(tmp_path: Path) -> None:
+    spec = tmp_path / "svc.yaml"
+    spec.write_text(COMPONENT_EXAMPLE)
+    text, data = (
+        subprocess.run(
+            [*CONTRACTS, "lint", str(spec), *options],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        ).stdout
+        for options in ((), ("--format", "json"))
+    )
+    assert text.splitlines()[0].startswith(f"{spec}:45:7: error example-invalid: ")
+    assert text.splitlines()[0].endswith(f" [also at {spec}:16:15]")
+    assert json.loads(data)["findings"][0]["also_at"] == [f"{spec}:16:15"]
+
+
+EVENT_STREAM = BASE.replace(
+    "              example: {id: r1, at: '2025-01-01T00:00:00Z'}\n",
+    "              example: {id: r1, at: '2025-01-01T00:00:00Z'}\n"
+    "            text/event-stream:\n"
+    "              schema:\n"
+    "                type: object\n"
+    "                required: [event, data]\n"
+    "                properties:\n"
+    "                  event: {type: string, enum: [progress, run]}\n"
+    "                  data: {type: string}\n"
+    "                  id: {type: string}\n"
+    "                  retry: {type: integer}\n"
+    "              example: |\n"
+    "                event: progress\n"
+    '                data: {"step": 1}\n'
+    "\n"
+    "                retry: 3000\n"
+    "                event: run\n"
+    "                id: r1\n"
+    '                data: {"id": "r1"}\n',
+)
+
+
+def test_event_stream_example_is_checked_event_by_event(tmp_path: Path) -> None:
+    """A `text/event-stream` schema describes one event, as Schemathesis reads it: the
+    example (the stream as sent) is parsed into events and each is checked."""
+    assert lint_text(tmp_path, EVENT_STREAM) == []
+    broken = EVENT_STREAM.replace("event: run\n", "event: done\n")
+    findings = lint_text(tmp_path, broken)
+    assert only(findings) == ("example-invalid", "error", 37, 15)
+    assert "event #1 event: 'done' is not one of ['progress', 'run']" in findings[0].message
+    unnamed = EVENT_STREAM.replace("event: run\n", "")
+    assert "event #1 event: 'message' is not one of" in lint_text(tmp_path, unnamed)[0].message
+
+
+# -- lint agrees with the validator `mockserver serve` loads by ------------------------------
+
+CONTRACTS = [sys.executable, "-c", "from contracts.cli import main; raise SystemExit(main())"]
+MOCKSERVER = [sys.executable, "-c", "from mockserver.cli import main; raise SystemExit(main())"]
+
+# (id, old text, new text, the cause both must name)
+REFUSED = [
+    ("no-description", "          description: started\n", "", "'description' is a required"),
+    (
+        "default-not-in-enum",
+        "mode: {type: string, enum: [fast, slow]}",
+        "mode: {type: string, enum: [fast, slow], default: warp}",
+        "'warp' is not one of ['fast', 'slow']",
+    ),
+    (
+        "parameter-default-wrong-type",
+        "schema: {type: string}}",
+        "schema: {type: integer, default: abc}}",
+        "'abc' is not of type 'integer'",
+    ),
+    (
+        "duplicate-parameter",
+        "      - {name: runId, in: path, required: true, schema: {type: string}}\n",
+        "      - {name: runId, in: path, required: true, schema: {type: string}}\n" * 2,
+        "has non-unique elements",
+    ),
+    ("path-parameter-unused", "/runs/{runId}:", "/runs:", "'runId'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "cause"), [r[1:] for r in REFUSED], ids=[r[0] for r in REFUSED]
+)
+def test_a_spec_serve_refuses_never_lints_clean(
+    tmp_path: Path, old: str, new: str, cause: str
+) -> None:
+    assert old in BASE
+    spec = tmp_path / "svc.yaml"
+    spec.write_text(BASE.replace(old, new, 1))
+    served = subprocess.run(
+        [*MOCKSERVER, "serve", str(spec), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    linted = subprocess.run(
+        [*CONTRACTS, "lint", str(spec)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert served.returncode == 2, served.stderr
+    assert linted.returncode == 1, linted.stdout
+    refusal = served.stderr.strip()
+    assert len(refusal.splitlines()) == 1 and cause in refusal, refusal
+    errors = [line for line in linted.stdout.splitlines() if ": error " in line]
+    assert any(cause in line for line in errors), linted.stdout
+    if "oas-invalid" in errors[0]:  # the same judgement, at the same place
+        where = refusal.removeprefix("mockserver: ").split(": ", 1)[0]
+        assert errors[0].startswith(f"{where}: error oas-invalid: ")
+
+
 def test_a_string_example_of_an_xml_response_is_the_body_not_data(tmp_path: Path) -> None:
     xml = BASE.replace(
         "              example: {id: r1, at: '2025-01-01T00:00:00Z'}\n",
@@ -377,3 +546,22 @@ def test_a_string_example_of_an_xml_response_is_the_body_not_data(tmp_path: Path
     assert lint_text(tmp_path, xml) == []
     broken = xml.replace("example: '<run><id>r1</id></run>'", "example: {name: r1}")
     assert only(lint_text(tmp_path, broken))[0] == "example-invalid"
+
+
+def test_event_data_is_checked_against_its_content_schema(tmp_path: Path) -> None:
+    """3.1: a `data` field with `contentMediaType: application/json` and a `contentSchema`
+    carries JSON that schema describes; Schemathesis checks it in each event, so lint
+    checks it in each event of the example."""
+    typed = EVENT_STREAM.replace("openapi: 3.0.3", "openapi: 3.1.0").replace(
+        "                  data: {type: string}\n",
+        "                  data:\n"
+        "                    type: string\n"
+        "                    contentMediaType: application/json\n"
+        "                    contentSchema:\n"
+        "                      type: object\n"
+        "                      properties: {step: {type: integer}, id: {type: string}}\n",
+    )
+    assert lint_text(tmp_path, typed) == []
+    findings = lint_text(tmp_path, typed.replace('{"step": 1}', '{"step": "one"}'))
+    assert only(findings) == ("example-invalid", "error", 42, 15)
+    assert "event #0 data step: 'one' is not of type 'integer'" in findings[0].message

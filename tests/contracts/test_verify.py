@@ -10,17 +10,16 @@ import json
 import socket
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from contracts.verify import Report, VerifyOptions, load_for_verify, render_console, verify
 from tests.conftest import API_IDS, ROOT
 from tests.implementations import BROKEN, CORRECT, serve
+from tests.mockserver.conftest import serve_process
 
 # Small but real: every variant's defect is reached by documented or deterministic input,
 # so no test depends on what a random seed happens to generate.
@@ -192,30 +191,8 @@ def test_token_override_is_sent_instead_of_the_scenarios_key() -> None:
 @pytest.fixture(scope="module")
 def mock_url() -> Iterator[str]:
     """`mockserver serve` as a user runs it, in its own process, every API at `/<id>`."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        [*console_script("mockserver"), "serve", "--port", str(port), "--seed", "7"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base_url}/__mock/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("mockserver serve did not start") from None
-                time.sleep(0.1)
+    with serve_process("--seed", "7") as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.mark.parametrize("api", API_IDS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 
 from .altostrat import Altostrat
 from .example import Example
-from .pharen import Pharen
+from .pharen import Pharen, Workflow
 from .quiva import Quiva
 from .wiv import ACCOUNTS, Account, Wiv
 
@@ -211,6 +211,16 @@ class PharenMissingStartedAt(Pharen):
         record = super().run_record(workflow_uuid, status)
         del record["started_at"]
         return record
+
+
+@broken("pharen-stream-ends-with-done", kind="enum", check="response_schema_conformance")
+class PharenStreamEndsWithDone(Pharen):
+    """The stream's last event is named `done`, not `run` (the contract's events are
+    `progress` and `run`)."""
+
+    async def events(self, workflow_uuid: str, workflow: Workflow) -> AsyncIterator[str]:
+        async for event in super().events(workflow_uuid, workflow):
+            yield event.replace("event: run\n", "event: done\n")
 
 
 @broken("pharen-streaming-scope-ignored", kind="auth", check="documented_error")

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from contracts import Contract, load_contract
-from contracts.examples import schema_validator
+from contracts.examples import schema_validator, server_sent_events
 from contracts.requests import Request, case_request, default_parameters
 from contracts.scenarios import Case
 from tests.implementations import BROKEN, CORRECT, KINDS, serve
@@ -80,8 +80,13 @@ def conformance_errors(contract: Contract, response: httpx.Response) -> list[str
         return [f"{response.status_code} documents no {media_type!r} body"]
     if media_type != "text/event-stream":
         return schema_errors(contract, media.schema, response.json())
+    # The media type's schema describes one event, as Schemathesis parses it.
+    errors = [
+        f"event #{i}: {error}"
+        for i, event in enumerate(server_sent_events(response.text))
+        for error in schema_errors(contract, media.schema, event)
+    ]
     schemas = contract.resolved["components"]["schemas"]
-    errors = schema_errors(contract, media.schema, response.text)
     events = sse_events(response.text)
     if [name for name, _ in events][-1:] != ["run"]:
         errors.append(f"the stream does not end with a run event: {events}")
@@ -434,6 +439,9 @@ PROBES: dict[str, Callable[[httpx.Client], bool]] = {
         post(http, "pharen", params={}).status_code not in (400, 401, 403, 404)
     ),
     "pharen-missing-started-at": lambda http: violates("pharen", post(http, "pharen")),
+    "pharen-stream-ends-with-done": lambda http: violates(
+        "pharen", post(http, "pharen", params={"team_id": PHAREN_TEAM, "stream": "true"})
+    ),
     "pharen-streaming-scope-ignored": lambda http: (
         post(
             http,

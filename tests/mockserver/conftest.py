@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -17,8 +20,11 @@ from contracts.scenarios import Case
 from mockserver.app import MockServer
 from mockserver.build import build_app
 from mockserver.config import MockConfig
+from mockserver.connections import uvicorn_settings
 from tests.conftest import SPECS
 from tests.implementations import serve
+
+ADMIN = {"X-Mock-Admin": "1"}  # what a call that changes the mock's state must carry
 
 
 def free_port() -> int:
@@ -28,11 +34,47 @@ def free_port() -> int:
 
 
 @contextmanager
+def serve_process(*args: str) -> Iterator[str]:
+    """`mockserver serve ARGS` as a user runs it, in its own process on a free loopback
+    port; yield its base URL once `/__mock/health` answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from mockserver.cli import main; raise SystemExit(main())",
+            "serve",
+            "--port",
+            str(port),
+            *args,
+        ],
+        cwd=SPECS.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base_url}/__mock/health", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("mockserver serve did not start") from None
+                time.sleep(0.1)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
 def running(config: MockConfig) -> Iterator[tuple[str, MockServer]]:
-    """Serve `config` as `mockserver serve` would (its lifespan, uvicorn's default HTTP
-    implementation) on a free loopback port; yield the base URL and the server."""
+    """Serve `config` as `mockserver serve` would (its lifespan, its uvicorn settings and
+    HTTP protocol) on a free loopback port; yield the base URL and the server."""
     app = build_app(MockConfig(**{**config.__dict__, "specs_dir": config.specs_dir or SPECS}))
-    with serve(app, lifespan="on", http="auto", loop="auto") as base:
+    with serve(app, loop="auto", **uvicorn_settings(app.config)) as base:
         yield base, app
 
 
@@ -56,7 +98,7 @@ def client(base_url: str) -> Iterator[httpx.Client]:
 @pytest.fixture()
 def fresh(mock: tuple[str, MockServer], client: httpx.Client) -> httpx.Client:
     """A client on a mock whose journal and state were just reset."""
-    assert client.post("/__mock/reset").status_code == 200
+    assert client.post("/__mock/reset", headers=ADMIN).status_code == 200
     return client
 
 

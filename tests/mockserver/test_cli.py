@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mockserver.cli import _is_loopback
+from mockserver.access import is_loopback
 from tests.conftest import ROOT, SPECS
 from tests.mockserver.conftest import free_port
 
@@ -137,6 +137,22 @@ def test_own_scenarios_file_replaces_the_fixtures(tmp_path: Path) -> None:
             "mockserver serve: argument --max-body-size: '²' is not a whole number",
         ),
         (["--port", "70000"], "mockserver: --port 70000 is not a TCP port"),
+        (
+            ["--journal-bytes", "1000"],
+            "mockserver serve: argument --journal-bytes: 1000 is below the minimum of 65536",
+        ),
+        (
+            ["--header-timeout", "-1"],
+            "mockserver serve: argument --header-timeout: -1 is not between 0 and 86400 seconds",
+        ),
+        (
+            ["--body-timeout", "nan"],
+            "mockserver serve: argument --body-timeout: nan is not between 0 and 86400 seconds",
+        ),
+        (
+            ["--shutdown-timeout", "soon"],
+            "mockserver serve: argument --shutdown-timeout: 'soon' is not a number of seconds",
+        ),
     ],
     ids=[
         "unknown-api",
@@ -145,6 +161,10 @@ def test_own_scenarios_file_replaces_the_fixtures(tmp_path: Path) -> None:
         "negative-body",
         "unicode-digit",
         "port",
+        "journal-bytes",
+        "negative-timeout",
+        "nan-timeout",
+        "word-timeout",
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], expected: str) -> None:
@@ -167,8 +187,8 @@ def test_broken_spec_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_only_loopback_hosts_count_as_local() -> None:
-    assert _is_loopback("127.0.0.1") and _is_loopback("::1") and _is_loopback("localhost")
-    assert not _is_loopback("0.0.0.0") and not _is_loopback("192.168.1.4")
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")
 
 
 def test_seed_makes_generated_data_reproducible() -> None:

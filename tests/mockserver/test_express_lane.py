@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -52,7 +53,12 @@ def pair() -> Iterator[Pair]:
 
 def _answer(served: Served, request: dict[str, Any]) -> tuple[Any, ...]:
     client, server = served
+    before = server.state.stats()["recorded_total"]
     response = client.request(**request)
+    # The server thread journals a request just after sending its answer: wait for it.
+    deadline = time.monotonic() + 5
+    while server.state.stats()["recorded_total"] == before and time.monotonic() < deadline:
+        time.sleep(0.001)
     entry = server.state.journal()[-1]
     return (
         response.status_code,

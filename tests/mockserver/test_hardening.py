@@ -16,7 +16,7 @@ from contracts.verify import VerifyOptions, load_for_verify, render_console, ver
 from mockserver.app import MockServer
 from mockserver.config import MockConfig
 from tests.conftest import API_IDS, ROOT, SPECS
-from tests.mockserver.conftest import case_request, free_port, running, success_request
+from tests.mockserver.conftest import ADMIN, case_request, free_port, running, success_request
 from tests.mockserver.test_cli import MOCKSERVER, serve
 
 CONTRACTS = {api: load_contract(SPECS / f"{api}.yaml") for api in API_IDS}
@@ -91,7 +91,7 @@ def test_concurrency_keeps_every_request_in_order_per_connection(
     mock: tuple[str, MockServer],
 ) -> None:
     base, server = mock
-    httpx.post(f"{base}/__mock/reset")
+    httpx.post(f"{base}/__mock/reset", headers=ADMIN)
     kwargs = good_request("wiv")
     workers, per_worker = 64, 32  # 2 048 requests at concurrency 64
 
@@ -129,7 +129,7 @@ def test_reset_during_load_loses_no_request(mock: tuple[str, MockServer]) -> Non
     def resetting() -> None:
         with httpx.Client(base_url=base) as c:
             while not stop.wait(0.005):
-                assert c.post("/__mock/reset").status_code == 200
+                assert c.post("/__mock/reset", headers=ADMIN).status_code == 200
 
     async def load() -> list[tuple[int, int]]:
         async with httpx.AsyncClient(
@@ -216,7 +216,7 @@ def test_secrets_never_reach_the_log_or_errors() -> None:
 def test_no_admin() -> None:
     with running(MockConfig(apis=("quiva",), admin=False)) as (base, _):
         assert httpx.get(f"{base}/__mock/health").status_code == 404
-        assert httpx.post(f"{base}/__mock/reset").status_code in (404, 405)
+        assert httpx.post(f"{base}/__mock/reset", headers=ADMIN).status_code in (404, 405)
 
 
 @pytest.fixture(scope="module")

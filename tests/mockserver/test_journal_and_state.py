@@ -12,7 +12,7 @@ from contracts import load_contract
 from mockserver.app import MockServer
 from mockserver.state import Journal, JournalEntry
 from tests.conftest import SPECS
-from tests.mockserver.conftest import case_request
+from tests.mockserver.conftest import ADMIN, case_request
 
 QUIVA = load_contract(SPECS / "quiva.yaml")
 RUN = case_request(QUIVA, QUIVA.scenarios.cases[0])  # type: ignore[union-attr]
@@ -85,7 +85,7 @@ def test_journal_names_the_lane_that_answered(fresh: httpx.Client) -> None:
 def test_reset_empties_the_journal(fresh: httpx.Client) -> None:
     fresh.request(**RUN)
     assert fresh.get("/__mock/requests").json()["count"] == 1
-    assert fresh.post("/__mock/reset").json()["status"] == "reset"
+    assert fresh.post("/__mock/reset", headers=ADMIN).json()["status"] == "reset"
     assert fresh.get("/__mock/requests").json()["count"] == 0
     assert fresh.request(**RUN).status_code == 200  # fixtures are back: still answers
 
@@ -96,7 +96,7 @@ def test_admin_never_reachable_under_an_api_mount(client: httpx.Client) -> None:
 
 def test_concurrent_requests_are_all_journaled(mock: tuple[str, MockServer]) -> None:
     base, server = mock
-    httpx.post(f"{base}/__mock/reset")
+    httpx.post(f"{base}/__mock/reset", headers=ADMIN)
 
     async def burst() -> list[int]:
         limits = httpx.Limits(max_connections=32)
@@ -165,6 +165,34 @@ def test_journal_ring_keeps_the_last_entries_in_order(
         assert journal.entries() == kept  # compressed and read back field for field
         for since in {0, n // 2, n - 1, n}:
             assert journal.entries(since) == [e for e in kept if e.seq > since]
+            for limit in (0, 1, block + 1):
+                for api in (None, "api1"):
+                    wanted = [e for e in kept if e.seq > since and api in (None, e.api)]
+                    assert (
+                        journal.entries(since, limit, api) == wanted[max(len(wanted) - limit, 0) :]
+                    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    block=st.integers(1, 9),
+    sizes=st.lists(st.integers(0, 5000), min_size=1, max_size=60),
+)
+def test_journal_byte_bound_keeps_the_newest_entries(block: int, sizes: list[int]) -> None:
+    """Under its byte bound the journal holds a suffix of what was recorded, in order,
+    always with the newest entry; past the bound it drops the oldest."""
+    max_bytes = 20_000
+    journal = Journal(1000, block=block, max_bytes=max_bytes)
+    recorded = []
+    for n, size in enumerate(sizes):
+        entry = _entry(n)
+        entry.raw_body = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+        journal.append(entry)
+        recorded.append(entry)
+        held = journal.entries()
+        assert held == recorded[len(recorded) - len(held) :] and held[-1] == entry
+        assert len(journal) == len(held)
+        assert journal.bytes <= max_bytes
 
 
 def test_journal_since_and_limit(fresh: httpx.Client) -> None:

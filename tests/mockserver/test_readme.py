@@ -12,6 +12,7 @@ import pytest
 
 from mockserver.app import MockServer
 from tests.conftest import ROOT
+from tests.mockserver.conftest import ADMIN
 
 README = (ROOT / "README.md").read_text()
 # "<summary> → **NNN**", a console block, "$ curl ...", then the answer line(s)
@@ -50,7 +51,7 @@ def test_readme_curl_answers_as_shown(
     mock: tuple[str, MockServer], status: str, command: str, answer: str
 ) -> None:
     base, _ = mock
-    httpx.post(f"{base}/__mock/reset")
+    httpx.post(f"{base}/__mock/reset", headers=ADMIN)
     response = httpx.request(**to_request(command, base))
     assert response.status_code == int(status)
     if response.headers["content-type"].startswith("application/json") and not VOLATILE.search(

@@ -122,7 +122,11 @@ def test_lint_reports_exactly_the_examples_the_mock_replaces(
         (f.file, f.line)
         for f in lint_spec(SHAPES)
         if f.rule == "example-invalid"
-        and (".responses." in f.path or f.path.startswith("components.responses."))
+        # a response example, or one written in components/examples (where both report it)
+        and (
+            ".responses." in f.path
+            or f.path.startswith(("components.responses.", "components.examples."))
+        )
     }
     assert reported == replaced
     assert len(replaced) == 3

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import httpx
+import pytest
 
 from contracts import load_contract
-from contracts.examples import schema_validator
+from contracts.examples import schema_validator, server_sent_events
 from tests.conftest import SPECS
 
 PHAREN = load_contract(SPECS / "pharen.yaml")
@@ -50,7 +51,9 @@ def test_stream_sends_progress_then_the_run(client: httpx.Client) -> None:
     for name, data in events:
         payload = json.loads(data)
         schema = schemas["NodeProgress"] if name == "progress" else schemas["WorkflowRun"]
-        assert not list(schema_validator(schema, "3.0.3").iter_errors(payload)), payload
+        assert not list(schema_validator(schema, PHAREN.openapi_version).iter_errors(payload)), (
+            payload
+        )
     run = json.loads(events[-1][1])
     assert run["workflow_id"] == "11111111-1111-4111-8111-111111111111"
     assert run["status"] == "completed"
@@ -69,3 +72,54 @@ def test_stream_needs_a_key_that_allows_it(client: httpx.Client) -> None:
         headers={"Authorization": "Bearer phk_no_stream"},
     )
     assert plain.status_code == 200
+
+
+def test_each_event_validates_against_the_documented_event_schema(client: httpx.Client) -> None:
+    """The `text/event-stream` schema describes one event (`{event, data, id, retry}`), the
+    way Schemathesis parses and validates them."""
+    response = client.post(
+        URL,
+        params=TEAM,
+        json={},
+        headers={"Authorization": "Bearer phk_your_api_key"},
+    )
+    schema = PHAREN.operation().responses["200"].content["text/event-stream"].schema
+    events = server_sent_events(response.text)
+    assert [e["event"] for e in events][-1] == "run"
+    for event in events:
+        assert not list(schema_validator(schema, PHAREN.openapi_version).iter_errors(event)), event
+    assert list(
+        schema_validator(schema, PHAREN.openapi_version).iter_errors(
+            {"event": "done", "data": "{}"}
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        ("application/json", "application/json"),
+        ("application/json, text/event-stream;q=0", "application/json"),
+        ("text/event-stream", "text/event-stream"),
+        ("text/*", "text/event-stream"),
+        ("*/*", "text/event-stream"),
+    ],
+)
+def test_stream_true_answers_what_the_client_accepts(
+    client: httpx.Client, accept: str, media_type: str
+) -> None:
+    """A client that does not accept events gets the documented 200 JSON run (the vendor
+    documents no 406), still subject to the streaming scope."""
+    response, refused = (
+        client.post(
+            URL, params=TEAM, json={}, headers={"Authorization": f"Bearer {key}", "Accept": accept}
+        )
+        for key in ("phk_your_api_key", "phk_no_stream")
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == media_type
+    if media_type == "application/json":
+        schema = PHAREN.resolved["components"]["schemas"]["WorkflowRun"]
+        body = response.json()
+        assert not list(schema_validator(schema, PHAREN.openapi_version).iter_errors(body)), body
+    assert refused.status_code == 403

@@ -3,8 +3,8 @@
 Schemathesis's engine runs its coverage and fuzzing phases (its examples phase is our
 phase 1 and its stateful phase needs links our contracts do not have) with its own
 checks. Failures the contract or the scenarios explain (a business rule's documented 4xx
-for schema-valid input, an accepted made-up key where unknown keys are accepted, SSE
-events against a whole-stream schema) are dropped by the `filter_failure` hook in
+for schema-valid input, an accepted made-up key where unknown keys are accepted) are
+dropped by the `filter_failure` hook in
 `contracts.verify.explained`, which says why each is not the API's fault.
 """
 

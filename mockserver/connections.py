@@ -1,0 +1,180 @@
+"""How the mock holds its connections: uvicorn's settings and its HTTP protocol, extended.
+
+uvicorn reads a request's headers for as long as the client takes, and holds them whole
+however large (httptools has no limit of its own). `GuardedHttpToolsProtocol`, given to
+uvicorn as `http=` (its extension point for the protocol class; it finds the mock's
+configuration on the app it serves), adds:
+
+- a header-read timeout: a connection whose request headers are not complete
+  `header_timeout` seconds after its first byte (or after it opened) gets 408 and is closed
+  (closed silently when it sent nothing at all);
+- a hard cap on the request line and headers (`HEADER_CAP_FACTOR` times the mock's
+  `max_header_size`): past it the connection gets 431 and is closed before more is read.
+  Below the cap, oversized headers reach the app, which answers 431 in the API's shape.
+
+The body-read timeout is the app's (`http.Limits.body`: 408 in the API's shape); the
+keep-alive idle timeout and the graceful-shutdown timeout are uvicorn's own
+(`timeout_keep_alive`, `timeout_graceful_shutdown`), set from the same configuration.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from asyncio import TimerHandle, Transport
+from typing import Any, Protocol, cast
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from .asgi import RequestNote
+from .config import MockConfig
+from .errors import PROBLEM_JSON, problem
+
+__all__ = ["HEADER_CAP_FACTOR", "GuardedHttpToolsProtocol", "uvicorn_settings"]
+
+HEADER_CAP_FACTOR = 4
+
+
+class _HeadersRefused(Exception):
+    """Raised from a parser callback to stop reading a request (httptools re-raises it
+    wrapped, and uvicorn answers through `send_400_response`, which we override)."""
+
+
+def _plain_reply(status: int, reason: str, code: str, detail: str) -> bytes:
+    body = json.dumps(problem(status, code, "Request refused by the mock", detail)).encode()
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\ncontent-type: {PROBLEM_JSON}\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header-read timeout and a header-size cap."""
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.mock = _mock_app(config.loaded_app)
+        mock_config = self.mock.config if self.mock is not None else MockConfig()
+        self.header_timeout = mock_config.header_timeout
+        self.header_cap = HEADER_CAP_FACTOR * mock_config.max_header_size
+        self._started = 0.0
+
+    def connection_made(self, transport: Transport) -> None:  # type: ignore[override]
+        self._header_timer: TimerHandle | None = None
+        self._header_bytes = 0
+        self._began = False  # a request's first byte arrived, its headers are not complete
+        self._refusal: str | None = None
+        super().connection_made(transport)
+        self._arm_header_timer()
+
+    def _arm_header_timer(self) -> None:
+        if self._header_timer is None:
+            self._header_timer = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _disarm_header_timer(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_timer = None
+        if self.transport.is_closing():
+            return
+        answering = self.cycle is not None and not self.cycle.response_complete
+        if self._began and not answering:  # never inside another request's response
+            detail = f"the request headers did not arrive within {self.header_timeout:g} s"
+            self._refuse(408, "Request Timeout", "request-timeout", detail)
+        self.transport.close()
+
+    def _refuse(self, status: int, reason: str, code: str, detail: str) -> None:
+        """Answer a request the app never saw, and journal it with what it sent so far."""
+        reply = _plain_reply(status, reason, code, detail)
+        self.transport.write(reply)
+        if self.mock is None:
+            return
+        target: bytes = getattr(self, "url", b"")  # set from the request's first byte
+        path, _, query = target.partition(b"?")
+        # The parser knows the method once the target began (before, it names method 0).
+        method = self.parser.get_method().decode("latin-1") if target else "?"
+        scope = {
+            "method": method,
+            "path": path.decode("latin-1"),
+            "query_string": query,
+            "headers": self.headers or [],
+            "client": self.client,
+            "flowcontract": RequestNote(rule=f"connection: {detail}"),
+        }
+        self.mock.record(scope, b"", status, reply.partition(b"\r\n\r\n")[2], self._started)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_timer()
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        self._began = True
+        self._started = time.perf_counter()
+        self._header_bytes = 0
+        self._arm_header_timer()
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > self.header_cap:
+            self._refusal = f"the request line and headers exceed {self.header_cap} bytes"
+            raise _HeadersRefused(self._refusal)
+
+    def on_headers_complete(self) -> None:
+        self._began = False
+        self._disarm_header_timer()
+        super().on_headers_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        if self._refusal is None:
+            super().send_400_response(msg)
+            return
+        self._refuse(431, "Request Header Fields Too Large", "headers-too-large", self._refusal)
+        self.transport.close()
+
+
+class _Journaling(Protocol):
+    """What the protocol needs of the mock (`app.MockServer`)."""
+
+    config: MockConfig
+
+    def record(
+        self, scope: Any, raw: bytes, status: int, response: bytes, started: float
+    ) -> None: ...
+
+
+def _mock_app(app: Any) -> _Journaling | None:
+    """The mock uvicorn serves (under any wrapper uvicorn adds)."""
+    for _ in range(4):
+        if isinstance(getattr(app, "config", None), MockConfig) and hasattr(app, "record"):
+            return cast(_Journaling, app)
+        app = getattr(app, "app", None)
+    return None
+
+
+def uvicorn_settings(config: MockConfig) -> dict[str, Any]:
+    """The uvicorn settings `mockserver serve` runs with (the tests' servers too)."""
+    return {
+        # By name, so that a --reload child imports it too; it reads its limits from the app.
+        "http": f"{__name__}:GuardedHttpToolsProtocol",
+        "lifespan": "on",
+        "timeout_keep_alive": config.keepalive_timeout,
+        "timeout_graceful_shutdown": config.shutdown_timeout,
+        "server_header": False,
+        # A mock answers whoever connects: no X-Forwarded-* rewriting of the client address
+        # (uvicorn's default trusts 127.0.0.1), and no middleware for it on every request.
+        "proxy_headers": False,
+    }
