@@ -100,10 +100,13 @@ def test_a_value_off_its_style_or_schema_is_refused_naming_the_parameter(
     assert refused(client, url).startswith(message)
 
 
-# No `/`: a decoded segment with a `..` between slashes is refused as a traversal. No `.`
-# alone: `/.` + `.` is a dot-segment, which clients normalize away.
+# No `/`: a decoded segment with a `..` between slashes is refused as a traversal; no
+# control character: refused in a path value. No `.` alone: `/.` + `.` is a dot-segment,
+# which clients normalize away.
 TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="/"), min_size=1, max_size=12
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="/"),
+    min_size=1,
+    max_size=12,
 ).filter(lambda t: t != ".")
 
 
