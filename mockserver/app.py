@@ -54,6 +54,7 @@ from .connexion_ext import (
     PathResolver,
     PreparedConnexion,
     PreparedSpecification,
+    StyledURIParser,
     operation_key,
     routed,
     security_map_for,
@@ -168,7 +169,14 @@ class MockHandler:
                 body = json.loads(raw)
             except (ValueError, RecursionError):
                 body = raw.decode("utf-8", "replace")
-        path_params = {k: str(v) for k, v in (scope.get("path_params") or {}).items()}
+        note = note_of(scope)
+        if note.query is not None:  # typed by parameter validation
+            query = {**query, **note.query}
+        path_params: dict[str, Any] = (
+            note.path_params
+            if note.path_params is not None
+            else {k: str(v) for k, v in (scope.get("path_params") or {}).items()}
+        )
         return MockRequest(
             api=mount.api_id,
             operation=runtime.operation,
@@ -291,6 +299,7 @@ class MockServer:
             ],
             resolver=PathResolver(),
             validator_map=validator_map(),
+            uri_parser_class=StyledURIParser,
         )
         single = len(contracts) == 1
         for contract in contracts:

@@ -48,6 +48,9 @@ class RequestNote:
     example: str | None = None
     lane: LaneName | None = None  # None: refused before any lane (the limits)
     body: Any = UNPARSED  # the body as request validation parsed it
+    raw_path_params: dict[str, str] | None = None  # as sent (routing), for `style` parsing
+    path_params: dict[str, Any] | None = None  # typed by their schemas (validation)
+    query: dict[str, Any] | None = None  # the documented query parameters, typed
 
 
 def note_of(scope: Scope) -> RequestNote:

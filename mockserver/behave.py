@@ -49,15 +49,15 @@ class MockRequest:
     operation: Operation
     method: str
     path: str
-    path_params: Mapping[str, str]
-    query: Mapping[str, str]
+    path_params: Mapping[str, Any]  # typed by their schemas
+    query: Mapping[str, Any]  # documented parameters typed, others as sent
     headers: Mapping[str, str]  # lower-case names
     body: Any
     raw_query: str = ""
     template_context: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def query_flag(self, name: str) -> bool:
-        return self.query.get(name, "").lower() in {"true", "1"}
+        return str(self.query.get(name, "")).lower() in {"true", "1"}
 
 
 def _matches(expected: Mapping[str, Mapping[str, Any]], request: MockRequest) -> bool:

@@ -4,9 +4,10 @@ handlers that consult the scenarios, request validation with clear messages.
 This module is the adapter: it is the only one that touches Connexion's private API
 (`ConnexionMiddleware._build_middleware_stack`, each middleware's `apis[base]` and their
 `operations`, `SecurityOperation.security`/`security_schemes`,
-`RequestValidationOperation._operation`/`_validator_map`, the `connexion_routing` scope
-extension). Each such read goes through `_internal`, which raises
-`ConnexionInternalsChanged` naming the attribute when a Connexion release renames it;
+`RequestValidationOperation._operation`/`_validator_map`, the URI parser's
+`_body_schema`/`_body_encoding`, the `connexion_routing` scope extension). Each such read
+goes through `_internal`, which raises `ConnexionInternalsChanged` naming the attribute
+when a Connexion release renames it;
 `tests/mockserver/test_connexion_adapter.py` exercises every one of them.
 
 Connexion does route → guard → validate; everything after that is ours. Nothing here
@@ -24,6 +25,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
+from urllib.parse import unquote
 
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import (
@@ -32,6 +34,7 @@ from connexion.exceptions import (
     OAuthResponseProblem,
     ProblemException,
 )
+from connexion.lifecycle import ConnexionRequest
 from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.main import API
 from connexion.middleware.request_validation import (
@@ -50,6 +53,7 @@ from connexion.security import (
     OAuthSecurityHandler,
 )
 from connexion.spec import OpenAPISpecification
+from connexion.uri_parsing import OpenAPIURIParser
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.abstract import AbstractRequestBodyValidator
@@ -61,7 +65,7 @@ from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
 from jsonschema_rs import Draft202012Validator as Draft202012Fast
 from starlette.datastructures import FormData, QueryParams
-from starlette.formparsers import MultiPartParser
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from contracts.errors import UsageError
 from contracts.requests import apply_credential
@@ -69,10 +73,12 @@ from contracts.scenarios import Scenarios
 
 from .asgi import RequestNote
 from .credentials import Keyring, Malformed, presented, scoped
+from .directions import RequestSchemaValidator, RequestSchemaValidator202012
 from .formats import REQUEST_FORMATS
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
 from .oas31 import ORIGINAL_SCHEMA
+from .styles import StyleMismatch, exploded_object, path_value, query_value, typed
 
 __all__ = [
     "STREAMED",
@@ -82,8 +88,10 @@ __all__ = [
     "Credentials",
     "OperationObjects",
     "PathResolver",
+    "PendingForm",
     "PreparedConnexion",
     "PreparedSpecification",
+    "StyledURIParser",
     "accepted_credentials",
     "build_stack",
     "check_internals",
@@ -120,6 +128,10 @@ _OVERRIDDEN: tuple[tuple[type, str], ...] = (
     (AbstractSecurityHandler, "get_fn"),
     (AbstractRequestBodyValidator, "_parse"),
     (AbstractRequestBodyValidator, "_validate"),
+    (FormDataValidator, "_form_parser_cls"),
+    (FormDataValidator, "_validate_params_strictly"),
+    (OpenAPIURIParser, "_preprocess_deep_objects"),
+    (ParameterValidator, "validate_request"),
     (RequestValidationOperation, "extract_content_type"),
     (RequestValidationOperation, "validate_mime_type"),
     (ConnexionMiddleware, "_build_middleware_stack"),
@@ -432,6 +444,16 @@ def describe(error: ValidationError) -> str:
     return f"{where}: {message}" if where else message
 
 
+def _request_validator(schema: Mapping[str, Any]) -> Any:
+    """A request body's validator, `readOnly` honoured: the 3.0 schema with Connexion's
+    `nullable`, or an OpenAPI 3.1 body's original schema with JSON Schema 2020-12 (the
+    3.0 view's types still drive the parsing)."""
+    original = schema.get(ORIGINAL_SCHEMA)
+    if original is None:
+        return RequestSchemaValidator(schema, format_checker=REQUEST_FORMATS)
+    return RequestSchemaValidator202012(original, format_checker=REQUEST_FORMATS)
+
+
 class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
     """Connexion's JSON body validator with four changes: one compiled validator per
     schema (Connexion builds one per request), a refusal for bodies that are not UTF-8 or
@@ -470,14 +492,7 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         key = id(self._schema)
         hit = self._compiled.get(key)
         if hit is None or hit[0] is not self._schema:
-            from connexion.json_schema import Draft4RequestValidator
-
-            original = self._schema.get(ORIGINAL_SCHEMA)
-            validator = (
-                Draft4RequestValidator(self._schema, format_checker=REQUEST_FORMATS)
-                if original is None
-                else Draft202012Validator(original, format_checker=REQUEST_FORMATS)
-            )
+            validator = _request_validator(self._schema)
             hit = (self._schema, validator)
             self._compiled[key] = hit
         return hit[1]
@@ -536,6 +551,91 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return None
 
 
+class _FormBody:
+    """What our form validators add to Connexion's: one compiled validator per schema
+    with `readOnly` and OpenAPI's formats honoured, messages naming the field, the parsed
+    body kept for the mock's handler, and `parse_bytes` for a body already read whole."""
+
+    _compiled: dict[int, tuple[Any, Any]] = {}  # noqa: RUF012 - process-wide cache
+    _schema: Any
+    _strict_validation: bool
+
+    @property
+    def _validator(self) -> Any:
+        key = id(self._schema)
+        hit = self._compiled.get(key)
+        if hit is None or hit[0] is not self._schema:
+            hit = (self._schema, _request_validator(self._schema))
+            self._compiled[key] = hit
+        return hit[1]
+
+    async def _parse(self, stream: Any, scope: Any) -> Any:
+        parsed = await super()._parse(stream, scope)  # type: ignore[misc]
+        note = scope.get("flowcontract")
+        if isinstance(note, RequestNote):
+            note.body = parsed
+        return parsed
+
+    async def parse_bytes(self, raw: bytes, scope: Any) -> Any:
+        async def stream() -> Any:
+            yield raw
+            yield b""
+
+        return await self._parse(stream(), scope)
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if not isinstance(body, dict):
+            raise BadRequestProblem(detail="the form body must be a set of fields")
+        if self._strict_validation:
+            self._validate_params_strictly(body)  # type: ignore[attr-defined]
+        error = _cause(self._validator.iter_errors(body))
+        if error is not None:
+            raise BadRequestProblem(detail=describe(error))
+        return None
+
+
+@dataclass(frozen=True)
+class PendingForm:
+    """`CachedRequestValidationOperation.check`'s answer for a form or multipart body,
+    which Starlette's parsers read asynchronously: await it for the fields, typed by the
+    schema and validated."""
+
+    validator: _FormBody
+
+    async def __call__(self, scope: Any, raw: bytes) -> Any:
+        body = await self.validator.parse_bytes(raw, scope)
+        self.validator._validate(body)
+        return body
+
+
+class MockFormValidator(_FormBody, FormDataValidator):  # type: ignore[misc]
+    """`application/x-www-form-urlencoded` bodies: fields typed by the schema."""
+
+
+class _ClosingMultiPartParser(MultiPartParser):
+    """Starlette's multipart parser, its file parts closed once parsed (Connexion only
+    looks at which parts are files, and never closes their temporary files), a malformed
+    body a 400."""
+
+    async def parse(self) -> FormData:
+        try:
+            form = await super().parse()
+        except MultiPartException as exc:  # Connexion lets it escape as a 500
+            raise BadRequestProblem(
+                detail=f"the multipart body is malformed: {exc.message}"
+            ) from None
+        await form.close()
+        return form
+
+
+class MockMultiPartValidator(_FormBody, MultiPartFormDataValidator):  # type: ignore[misc]
+    """`multipart/form-data` bodies: fields typed by the schema, file parts as ``""``."""
+
+    @property
+    def _form_parser_cls(self) -> type[MultiPartParser]:
+        return _ClosingMultiPartParser
+
+
 # When a property fails its schema, 2020-12 also counts it as unevaluated: that second
 # error is a consequence, and naming it would hide the field that is wrong.
 _CONSEQUENCES = frozenset({"unevaluatedProperties", "unevaluatedItems"})
@@ -568,6 +668,89 @@ def _is_bare_string(param: Mapping[str, Any]) -> bool:
     return set(schema) <= _ANNOTATIONS | {"type"} and schema.get("type") == "string"
 
 
+class StyledURIParser(OpenAPIURIParser):  # type: ignore[misc]
+    """Connexion's OpenAPI URI parser, with every path style (`simple`, `label`,
+    `matrix`, arrays and objects, exploded or not), exploded `form` objects in the query,
+    and values typed through `items`/`properties` (`mockserver.styles`). Connexion's own
+    handles `simple` path arrays only and fails on a schema without `type`."""
+
+    def resolve_query(self, query_data: dict[str, list[Any]]) -> dict[str, Any]:
+        query_data = self._preprocess_deep_objects(query_data)
+        taken = set(self.param_defns)
+        for name, param in self.param_defns.items():
+            schema = param.get("schema") or {}
+            if (
+                name not in query_data
+                and param.get("in") == "query"
+                and param.get("style", "form") == "form"
+                and param.get("explode", True)
+                and (schema.get("type") == "object" or "properties" in schema)
+            ):
+                gathered = exploded_object(query_data, param, taken)
+                if gathered is not None:
+                    query_data[name] = [gathered]
+        return self.resolve_params(query_data, "query")
+
+    def resolve_form(self, form_data: dict[str, list[Any]]) -> dict[str, Any]:
+        """Form fields typed by the body's schema; a part whose `encoding` is JSON, or an
+        object without an `encoding` (OpenAPI's default for objects), is parsed as JSON."""
+        schema = self._form_schema or {}
+        if not isinstance(schema, Mapping) or not (
+            schema.get("type") == "object" or "properties" in schema
+        ):
+            return form_data
+        declared = schema.get("properties") or {}
+        resolved: dict[str, Any] = {}
+        for name, values in form_data.items():
+            field = declared.get(name) or {}
+            encoding = self._form_encoding.get(name) or {}
+            content_type = str(encoding.get("contentType") or "")
+            if "json" in content_type or (not content_type and field.get("type") == "object"):
+                try:
+                    resolved[name] = strict_json(values[-1])
+                except (ValueError, RecursionError):
+                    resolved[name] = values[-1]  # validation refuses it, naming the field
+                continue
+            style = {"style": encoding.get("style", "form"), "schema": field}
+            if "explode" in encoding:
+                style["explode"] = encoding["explode"]
+            resolved[name] = typed(query_value(values, style), field)
+        return resolved
+
+    def __init__(self, param_defns: Any, body_defn: Any) -> None:
+        super().__init__(param_defns, body_defn)
+        self._form_schema = _internal(self, "_body_schema")
+        self._form_encoding = _internal(self, "_body_encoding")
+        # Path parameters a segment fills whole (`simple`, one value): decoded, then typed.
+        self._plain_path = {
+            name: param.get("schema") or {}
+            for name, param in self.param_defns.items()
+            if param.get("in") == "path"
+            and param.get("style", "simple") == "simple"
+            and (param.get("schema") or {}).get("type") not in ("array", "object")
+            and "properties" not in (param.get("schema") or {})
+        }
+
+    def resolve_params(self, params: Mapping[str, Any], _in: str) -> dict[str, Any]:
+        resolved: dict[str, Any] = {}
+        plain = self._plain_path if _in == "path" else {}
+        for name, values in params.items():
+            schema = plain.get(name)
+            if schema is not None:
+                resolved[name] = typed(unquote(values) if "%" in values else values, schema)
+                continue
+            param = self.param_defns.get(name)
+            if param is None:  # undocumented: left to validation, a path value decoded
+                resolved[name] = unquote(values) if _in == "path" else values
+                continue
+            try:
+                value = path_value(values, param) if _in == "path" else query_value(values, param)
+            except StyleMismatch as exc:
+                raise BadRequestProblem(detail=f"{name} ({_in} parameter): {exc}") from None
+            resolved[name] = typed(value, param.get("schema") or {})
+        return resolved
+
+
 class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
     """Connexion's parameter validator, compiling one validator per parameter instead of a
     deep copy and a new validator per parameter per request, checking every format
@@ -575,6 +758,21 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
     an OpenAPI 3.1 parameter against its original schema with JSON Schema 2020-12."""
 
     _compiled: dict[int, tuple[Any, Draft4Validator | Draft202012Validator | None]] = {}  # noqa: RUF012 - process-wide
+
+    def validate(self, scope: Any) -> None:
+        """Connexion's parameter validation, on the path parameters as sent (their style
+        decides where to split before decoding); the typed values noted for the handler."""
+        note = scope.get("flowcontract")
+        if isinstance(note, RequestNote) and note.raw_path_params is not None:
+            scope = {**scope, "path_params": note.raw_path_params}
+        request = ConnexionRequest(scope, uri_parser=self.uri_parser)
+        self.validate_request(request)
+        if isinstance(note, RequestNote):
+            note.path_params = request.path_params
+            documented = self.parameters.get("query", ())
+            if documented and scope.get("query_string"):
+                query = request.query_params
+                note.query = {p["name"]: query[p["name"]] for p in documented if p["name"] in query}
 
     @staticmethod
     def validate_parameter(
@@ -615,7 +813,7 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         super().__init__(*args, **kwargs)
         self._op = op = _internal(self, "_operation")
         self._validators = _internal(self, "_validator_map")
-        uri_parser = _internal(op, "_uri_parser_class")(op.parameters, op.body_definition())
+        uri_parser = _internal(op, "_uri_parser_class")(op.parameters, {})  # parameters only
         self._parameters = self._validators["parameter"](
             op.parameters,
             uri_parser=uri_parser,
@@ -628,7 +826,7 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         # Without a query string there is nothing for the parameter pass to check when every
         # path parameter is a bare string and no query or header parameter is required.
         self._nothing_to_check_without_query = all(
-            (p["in"] == "path" and _is_bare_string(p))
+            (p["in"] == "path" and _is_bare_string(p) and p.get("style", "simple") == "simple")
             or (p["in"] == "query" and not p.get("required"))
             for p in op.parameters
         )
@@ -649,7 +847,7 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
                     nullable=is_nullable(op.body_definition(mime_type)),
                     encoding=encoding,
                     strict_validation=self.strict_validation,
-                    uri_parser=op.uri_parser_class(op.parameters, op.body_definition()),
+                    uri_parser=op.uri_parser_class(op.parameters, op.body_definition(mime_type)),
                 )
                 if validator_cls
                 else None
@@ -675,12 +873,15 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
 
     def check(self, scope: Any, raw: bytes) -> Any:
         """This operation's request validation, for a request whose body is already read
-        whole: parameters, media type, then the JSON body, parsed once and returned.
+        whole: parameters, media type, then the JSON body, parsed once and returned; a
+        `PendingForm` to await for a form or multipart body.
         `STREAMED` when only Connexion's `receive`-channel path can validate the body (not
         JSON, or empty, where Connexion streams in the schema's default)."""
         validator = self._checked_body_validator(scope)
         if validator is None:
             return None
+        if raw and isinstance(validator, _FormBody):
+            return PendingForm(validator)
         if not raw or not isinstance(validator, MockJSONBodyValidator):
             return STREAMED
         return validator.check(raw)
@@ -706,44 +907,10 @@ class CachedRequestValidationMiddleware(RequestValidationMiddleware):  # type: i
     api_cls = CachedRequestValidationAPI
 
 
-class MockFormDataValidator(FormDataValidator):  # type: ignore[misc]
-    """Connexion's form validator, with an OpenAPI 3.1 form validated against its original
-    schema with JSON Schema 2020-12 (the 3.0 view's types still drive the parsing)."""
-
-    _compiled: dict[int, tuple[Any, Draft202012Validator]] = {}  # noqa: RUF012 - process-wide
-
-    @property
-    def _validator(self) -> Any:
-        original = self._schema.get(ORIGINAL_SCHEMA)
-        if original is None:
-            return super()._validator
-        hit = self._compiled.get(id(original))
-        if hit is None or hit[0] is not original:
-            validator = Draft202012Validator(original, format_checker=_PARAMETER_FORMATS)
-            hit = self._compiled[id(original)] = (original, validator)
-        return hit[1]
-
-
-class _ClosingMultiPartParser(MultiPartParser):
-    """Starlette's multipart parser, its uploaded files closed once parsed: Connexion's
-    validator keeps only their names (it validates `""` in their place) and never closes
-    them, and the mock reads the raw body itself."""
-
-    async def parse(self) -> FormData:
-        form = await super().parse()
-        await form.close()
-        return form
-
-
-class MockMultiPartFormDataValidator(MockFormDataValidator):
-    @property
-    def _form_parser_cls(self) -> type[MultiPartParser]:
-        return _ClosingMultiPartParser
-
-
-_FORMS = {
-    FormDataValidator: MockFormDataValidator,
-    MultiPartFormDataValidator: MockMultiPartFormDataValidator,
+_OURS: dict[type, type] = {
+    JSONRequestBodyValidator: MockJSONBodyValidator,
+    FormDataValidator: MockFormValidator,
+    MultiPartFormDataValidator: MockMultiPartValidator,
 }
 
 
@@ -752,7 +919,7 @@ def validator_map() -> dict[str, Any]:
     # would make Connexion skip body validation silently.
     body = MediaTypeDict(
         {
-            media_type: MockJSONBodyValidator if "json" in media_type else _FORMS[validator]
+            media_type: _OURS.get(validator, validator)
             for media_type, validator in VALIDATOR_MAP["body"].items()
         }
     )

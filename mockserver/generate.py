@@ -479,9 +479,10 @@ class _Draw:
         fill_optional = depth < OPTIONAL_DEPTH and not self.minimal
         out: dict[str, Any] = {}
         for prop in required:
-            out[prop] = self.value(
-                props.get(prop, self.extra_schema(schema, prop)), prop, depth + 1
-            )
+            sub = props.get(prop, self.extra_schema(schema, prop))
+            if not self.v31 and self.deref(sub).get("writeOnly") is True:
+                continue  # OpenAPI 3.0: a required writeOnly field is required in requests only
+            out[prop] = self.value(sub, prop, depth + 1)
         for prop, sub in props.items():
             if prop in out or not fill_optional or (most is not None and len(out) >= most):
                 continue

@@ -33,6 +33,7 @@ from .connexion_ext import (
     STREAMED,
     CachedRequestValidationOperation,
     Credentials,
+    PendingForm,
     accepted_credentials,
     build_stack,
     mark_routed,
@@ -138,6 +139,7 @@ class Dispatcher:
         if found.route is None or found.target is None:
             return found.allowed
         scope["path_params"] = found.params
+        note_of(scope).raw_path_params = found.raw_params
         mark_routed(scope, found.route.base, found.route.operation_id, self.full)
         return found.target
 
@@ -159,6 +161,8 @@ class Dispatcher:
             if self.express and lane.trusted(scope["headers"]):
                 note.lane = "express"
                 parsed = lane.validation.check(scope, raw)
+                if isinstance(parsed, PendingForm):
+                    parsed = await parsed(scope, raw)
                 if parsed is not STREAMED:
                     status, body, media_type = self.answer(
                         lane.mount, lane.runtime, scope, raw, UNPARSED if parsed is None else parsed

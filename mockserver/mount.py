@@ -10,6 +10,7 @@ from typing import Any
 from contracts.catalog import Contract, Operation
 
 from .behave import ApiBehaviour
+from .directions import without_write_only
 from .negotiate import Choice, default_choice
 from .render import Skeleton
 from .served_examples import served_examples
@@ -39,7 +40,15 @@ class OperationRuntime:
             if req in request_examples
         ]
         runtime = cls(operation=op, pairs=pairs, templates=dict(sc.render) if sc else {})
-        runtime.examples.update(served_examples(op, contract))
+        served = served_examples(op, contract)
+        v31 = contract.openapi_version.startswith("3.1")
+        for response in op.responses.values():  # no writeOnly field (3.1: unless required)
+            for media_type, example in response.examples:
+                if example.name not in runtime.examples:
+                    schema = response.content[media_type].schema
+                    runtime.examples[example.name] = without_write_only(
+                        served[example.name], schema, v31=v31
+                    )
         return runtime
 
     def choice(self, example: str | None, rule: str) -> Choice:

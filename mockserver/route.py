@@ -85,7 +85,8 @@ class Match(Generic[T]):
     route: Route | None
     target: T | None
     allowed: tuple[str, ...]
-    params: dict[str, str]
+    params: dict[str, str]  # percent-decoded
+    raw_params: dict[str, str] = field(default_factory=dict)  # as sent, for `style` parsing
 
 
 def _segment_pattern(segment: str) -> tuple[re.Pattern[str], tuple[str, ...], int]:
@@ -100,6 +101,10 @@ def _segment_pattern(segment: str) -> tuple[re.Pattern[str], tuple[str, ...], in
 def _literal(segment: str) -> str:
     """A literal segment as compared: percent-decoded, so `%7E` and `~` are one."""
     return unquote(segment) if "%" in segment else segment
+
+
+def _decoded(params: list[tuple[str, str]]) -> dict[str, str]:
+    return {name: unquote(v) if "%" in v else v for name, v in params}
 
 
 class Router(Generic[T]):
@@ -143,9 +148,11 @@ class Router(Generic[T]):
         for seg in node.templated:
             found = seg.pattern.match(segment)
             if found is not None:
-                values = [unquote(v) if "%" in v else v for v in found.groups()]
                 yield from self._walk(
-                    seg.node, segments, at + 1, params + list(zip(seg.names, values, strict=True))
+                    seg.node,
+                    segments,
+                    at + 1,
+                    params + list(zip(seg.names, found.groups(), strict=True)),
                 )
 
     def match(self, scope: Scope) -> Match[T] | None:
@@ -161,7 +168,7 @@ class Router(Generic[T]):
             hit = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
             allowed = tuple(sorted({*methods, *(("HEAD",) if "GET" in methods else ())}))
             if hit is not None:
-                return Match(hit[0], hit[1], allowed, dict(params))
+                return Match(hit[0], hit[1], allowed, _decoded(params), dict(params))
             if first is None:
-                first = Match(None, None, allowed, dict(params))
+                first = Match(None, None, allowed, _decoded(params), dict(params))
         return first

@@ -16,6 +16,9 @@ from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.request_validation import RequestValidationOperation
 from connexion.middleware.security import SecurityMiddleware, SecurityOperation
 from connexion.security import AbstractSecurityHandler
+from connexion.uri_parsing import AbstractURIParser, OpenAPIURIParser
+from connexion.validators.form_data import FormDataValidator
+from connexion.validators.parameter import ParameterValidator
 
 from contracts import load_contract
 from mockserver.app import MockServer
@@ -63,6 +66,8 @@ def _without_instance_attribute(cls: type, name: str) -> Callable[..., None]:
         (SecurityOperation, "security_schemes"),
         (RequestValidationOperation, "_operation"),
         (RequestValidationOperation, "_validator_map"),
+        (AbstractURIParser, "_body_schema"),
+        (AbstractURIParser, "_body_encoding"),
     ],
 )
 def test_a_missing_instance_attribute_stops_the_build_naming_it(
@@ -86,6 +91,9 @@ def test_middleware_without_its_apis_is_named() -> None:
     [
         (ConnexionMiddleware, "_build_middleware_stack"),
         (AbstractSecurityHandler, "get_fn"),
+        (FormDataValidator, "_form_parser_cls"),
+        (OpenAPIURIParser, "_preprocess_deep_objects"),
+        (ParameterValidator, "validate_request"),
     ],
 )
 def test_a_missing_method_is_named(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> None:

@@ -1,0 +1,163 @@
+"""Request bodies as documented, through both lanes: `readOnly`/`writeOnly`, forms,
+multipart with file parts, non-JSON media, and an undocumented media type (415)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mockserver.config import MockConfig
+from tests.mockserver.conftest import running
+
+SPEC = Path(__file__).resolve().parent.parent / "fixtures" / "bodies.yaml"
+
+
+@pytest.fixture(scope="module", params=["express", "connexion"])
+def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    """A client of the mock, which answers through the lane named by the parameter."""
+    config = MockConfig(apis=(str(SPEC),), express=request.param == "express", seed=3)
+    with running(config) as (base, _), httpx.Client(base_url=base, timeout=10) as client:
+        client.headers["x-lane"] = request.param
+        yield client
+
+
+def answered_by(client: httpx.Client) -> str:
+    """The lane that answered the client's last request, from the journal."""
+    entry = client.get("/__mock/requests", params={"limit": 1}).json()["requests"][0]
+    assert entry["lane"] == client.headers["x-lane"], entry
+    return str(entry["lane"])
+
+
+def refusal(response: httpx.Response, status: int = 400) -> str:
+    """The message of a refusal in the document's `Error {code, message}` shape."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"code", "message"} and body["code"] == status
+    return str(body["message"])
+
+
+def test_a_required_read_only_property_is_not_required_in_a_request(client: httpx.Client) -> None:
+    created = client.post("/pets", json={"name": "Rex", "secret": "s"})
+    assert created.status_code == 201, created.text
+    answered_by(client)
+
+
+def test_a_read_only_property_in_a_request_is_refused_by_name(client: httpx.Client) -> None:
+    message = refusal(client.post("/pets", json={"id": 3, "name": "Rex", "secret": "s"}))
+    assert message.startswith("id: is read-only")
+    message = refusal(client.post("/logins", data={"user": "ann", "age": "4", "created": "x"}))
+    assert message.startswith("created: is read-only")
+    answered_by(client)
+
+
+def test_responses_never_carry_write_only_properties(client: httpx.Client) -> None:
+    example = client.post("/pets", json={"name": "Rex", "secret": "s"}).json()
+    assert example == {"id": 7, "name": "Rex", "tags": [{"label": "good"}]}
+    for _ in range(5):
+        generated = client.get("/pets/generated").json()
+        assert "secret" not in generated and isinstance(generated["id"], int)
+        assert all("internal" not in tag for tag in generated.get("tags", []))
+
+
+def test_a_form_body_is_validated_and_reaches_templates_typed(client: httpx.Client) -> None:
+    form = {"user": "ann", "age": "42", "remember": "true", "scopes": ["a", "b"]}
+    answer = client.post("/logins", data=form)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "received": {"user": "ann", "age": 42, "remember": True, "scopes": ["a", "b"]}
+    }
+    answered_by(client)
+    not_a_number = refusal(client.post("/logins", data={"user": "ann", "age": "old"}))
+    assert not_a_number == "age: 'old' is not of type 'integer'"
+    too_old = refusal(client.post("/logins", data={"user": "ann", "age": "151"}))
+    assert too_old == "age: 151 is greater than the maximum of 150"
+    # An exploded form array keeps a comma inside its item.
+    commas = client.post("/logins", data={"user": "ann", "age": "1", "scopes": ["a,b", "c"]})
+    assert commas.json()["received"]["scopes"] == ["a,b", "c"]
+    assert "'age' is a required" in refusal(client.post("/logins", data={"user": "ann"}))
+
+
+def test_a_multipart_body_with_a_file_part(client: httpx.Client) -> None:
+    fields = {"title": "t", "copies": "2", "meta": '{"source": "cam"}', "origin": '{"x": 1}'}
+    answer = client.post("/uploads", data=fields, files={"file": ("a.txt", b"hello")})
+    assert answer.status_code == 201, answer.text
+    # `meta` is JSON by its part's documented `encoding`, `origin` by OpenAPI's default for
+    # an object part; `copies` typed by the schema.
+    assert answer.json() == {
+        "received": {"title": "t", "copies": 2, "meta": {"source": "cam"}, "origin": {"x": 1}}
+    }
+    answered_by(client)
+    missing_file = client.post("/uploads", data={"title": "t"}, files={"x": ("a", b"1")})
+    assert "'file' is a required property" in refusal(missing_file)
+    no_source = client.post(
+        "/uploads", data={"title": "t", "meta": "{}"}, files={"file": ("a", b"1")}
+    )
+    assert refusal(no_source) == "meta: 'source' is a required property"
+
+
+@pytest.mark.parametrize(
+    ("media_type", "content"),
+    [("text/plain", b"hi"), ("application/xml", b"<a/>"), ("application/octet-stream", b"\0\1")],
+)
+def test_documented_non_json_bodies_are_accepted(
+    client: httpx.Client, media_type: str, content: bytes
+) -> None:
+    answer = client.post("/notes", content=content, headers={"content-type": media_type})
+    assert answer.status_code == 202, answer.text
+    answered_by(client)
+
+
+def test_an_undocumented_media_type_is_refused_in_the_apis_shape(client: httpx.Client) -> None:
+    sent = client.post("/notes", json={})  # the operation documents a 415
+    assert "application/json" in refusal(sent, 415)
+    # Where no 415 is documented, the refusal keeps to a documented status: its 400.
+    form_as_json = client.post("/logins", json={"user": "ann", "age": 4})
+    assert "application/json" in refusal(form_as_json, 400)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "content", "reason"),
+    [
+        ("multipart/form-data", b"--x\r\n", "Missing boundary in multipart"),
+        ("multipart/form-data; boundary=xyz", b"garbage", "Invalid multipart data"),
+    ],
+)
+def test_a_malformed_multipart_body_is_a_400_not_a_failure_of_the_mock(
+    client: httpx.Client, content_type: str, content: bytes, reason: str
+) -> None:
+    sent = client.post("/uploads", content=content, headers={"content-type": content_type})
+    assert refusal(sent) == f"the multipart body is malformed: {reason}."
+
+
+SPEC_31 = """
+openapi: 3.1.0
+info: {title: Write-only in 3.1, version: '1'}
+paths:
+  /cards:
+    get:
+      responses:
+        '200':
+          description: a card
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [name, cvc]
+                properties:
+                  name: {type: string}
+                  cvc: {type: string, writeOnly: true}
+                  pin: {type: string, writeOnly: true}
+              example: {name: Ann, cvc: '123', pin: '0000'}
+"""
+
+
+def test_a_required_write_only_property_stays_in_a_31_response(tmp_path: Path) -> None:
+    """JSON Schema 2020-12 keeps `required` in force in responses: only an optional
+    writeOnly property is left out there (3.0 relaxes `required` for it)."""
+    spec = tmp_path / "cards.yaml"
+    spec.write_text(SPEC_31)
+    with running(MockConfig(apis=(str(spec),))) as (base, _):
+        assert httpx.get(f"{base}/cards").json() == {"name": "Ann", "cvc": "123"}
