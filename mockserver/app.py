@@ -19,6 +19,7 @@ Connexion's internals is in the adapter, `connexion_ext`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -61,7 +62,7 @@ from .generate import Generator
 from .http import Limits, cors, mount_for
 from .lanes import Dispatcher
 from .mount import ApiMount, OperationRuntime
-from .negotiate import Choice, choose_preferred, default_choice, parse_preference
+from .negotiate import Choice, Preference, choose_preferred, default_choice, parse_preference
 from .oas31 import connexion_document, spec_errors
 from .refuse import error_handler, problem_bytes, refusal
 from .render import (
@@ -77,14 +78,22 @@ from .state import InMemoryState, JournalEntry, State
 __all__ = ["MockServer"]
 
 log = logging.getLogger("mockserver")
+DEFAULT_PREFERENCE_RULE = "prefer: the default set by PUT /__mock/prefer"
 
 
 class MockHandler:
     """Our stages, after Connexion has routed, guarded and validated the request."""
 
-    def __init__(self, mounts: dict[str, ApiMount], state: State, config: MockConfig):
+    def __init__(
+        self,
+        mounts: dict[str, ApiMount],
+        state: State,
+        config: MockConfig,
+        preferences: dict[str, Preference],
+    ):
         self.mounts = mounts
         self.state = state
+        self.preferences = preferences  # api id -> the default preference (PUT /__mock/prefer)
         self.generator = Generator(config.seed)
         self.rng = seeded_rng(config.seed)
 
@@ -176,6 +185,9 @@ class MockHandler:
             preference = parse_preference(request.headers.get("prefer"), request.query)
             if preference:
                 return choose_preferred(op, preference)
+        default = self.preferences.get(mount.api_id)
+        if default is not None:
+            return dataclasses.replace(choose_preferred(op, default), rule=DEFAULT_PREFERENCE_RULE)
         decided = mount.behaviour.decide(request, self.state)
         if decided is not None:
             return decided
@@ -248,7 +260,8 @@ class MockServer:
             {c.api_id: c.scenarios for c in contracts}, journal_size=config.journal_size
         )
         self.mounts: dict[str, ApiMount] = {}
-        mock_handler = MockHandler(self.mounts, self.state, config)
+        self.preferences: dict[str, Preference] = {}
+        mock_handler = MockHandler(self.mounts, self.state, config, self.preferences)
         connexion = ConnexionMiddleware(
             mock_handler,
             middlewares=[
