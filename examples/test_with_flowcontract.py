@@ -1,6 +1,6 @@
 """A test suite that uses flowcontract's pytest plugin: copy it into your project.
 
-`pip install flowcontract` registers the plugin: no import, no conftest. The fixture
+Installing flowcontract registers the plugin: no import, no conftest. The fixture
 `flowcontract_mock` is a real mock of the five APIs on a free loopback port (one per test
 session), reset for each test. The code under test here is `QuivaClient`, a client of quiva's
 run endpoint as an application would write it: the tests point it at the mock and check what
