@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
+from mockserver.pytest_plugin import FlowcontractMock  # the fixture's type, for annotations
+
 
 class WorkflowError(Exception):
     """quiva refused to run the workflow; the message is quiva's."""
@@ -37,13 +39,15 @@ class QuivaClient:
 
 
 @pytest.fixture
-def quiva(flowcontract_mock: Any) -> Iterator[QuivaClient]:
+def quiva(flowcontract_mock: FlowcontractMock) -> Iterator[QuivaClient]:
     client = QuivaClient(flowcontract_mock.url("quiva"), token="qv_test_token")
     with client.http:
         yield client
 
 
-def test_a_run_answers_with_its_tracking_id(quiva: QuivaClient, flowcontract_mock: Any) -> None:
+def test_a_run_answers_with_its_tracking_id(
+    quiva: QuivaClient, flowcontract_mock: FlowcontractMock
+) -> None:
     result = quiva.run("sales", "21312322", {"user_id": "u1", "action": "welcome"})
 
     assert result["trackingId"].startswith("ms.hub.run.")
@@ -59,7 +63,9 @@ def test_an_archived_flow_cannot_run(quiva: QuivaClient) -> None:
 
 
 @pytest.mark.flowcontract(prefer={"quiva": "code=400, example=MissingConfig"})
-def test_any_documented_error_on_demand(quiva: QuivaClient, flowcontract_mock: Any) -> None:
+def test_any_documented_error_on_demand(
+    quiva: QuivaClient, flowcontract_mock: FlowcontractMock
+) -> None:
     # the same client code, answered with quiva's documented MissingConfig error
     with pytest.raises(WorkflowError):
         quiva.run("sales", "21312322", {"user_id": "u1"})
@@ -69,7 +75,9 @@ def test_any_documented_error_on_demand(quiva: QuivaClient, flowcontract_mock: A
 
 
 @pytest.mark.flowcontract(strict=False)
-def test_a_request_the_contract_refuses(quiva: QuivaClient, flowcontract_mock: Any) -> None:
+def test_a_request_the_contract_refuses(
+    quiva: QuivaClient, flowcontract_mock: FlowcontractMock
+) -> None:
     # `trigger` must be an object: without strict=False this test would fail on its own
     with pytest.raises(WorkflowError, match="trigger"):
         quiva.run("sales", "21312322", trigger="not an object")
