@@ -268,13 +268,22 @@ def test_no_strict_option_lets_violations_pass(user_project: pytest.Pytester) ->
     result = user_project.runpytest_subprocess(
         "--flowcontract-no-strict", "-k", "strict or teardown or reset", timeout=TIMEOUT
     )
-    # every strict failure passes; what fails for another reason still fails
+    # the strict failures and the teardown error pass; the rest passed already
     result.assert_outcomes(passed=7, failed=0, errors=0, deselected=12)
     assert "broke the contract" not in result.stdout.str()
 
 
-def test_one_mock_per_xdist_worker_and_tests_stay_isolated(pytester: pytest.Pytester) -> None:
-    pytester.makeini("[pytest]\nfilterwarnings = error\nflowcontract_apis = quiva example\n")
+def test_one_mock_per_xdist_worker_and_tests_stay_isolated(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an id and a spec path: relative to the ini file, not to where pytest runs (ours/),
+    # with its scenarios file beside it
+    pytester.makeini(
+        "[pytest]\nfilterwarnings = error\nflowcontract_apis = quiva ours/example.yaml\n"
+    )
+    (pytester.path / "ours").mkdir()
+    for name in ("example.yaml", "example.scenarios.yaml"):
+        (pytester.path / "ours" / name).write_bytes((SPECS / name).read_bytes())
     pytester.makepyfile(
         test_spread="""
         import os
@@ -299,9 +308,18 @@ def test_one_mock_per_xdist_worker_and_tests_stay_isolated(pytester: pytest.Pyte
             httpx.post(flowcontract_mock.url("example") + "/v1/workflows/wf_active/run", json={})
         """
     )
-    result = pytester.runpytest_subprocess("-p", "xdist", "-n", "2", timeout=TIMEOUT)
+    monkeypatch.chdir(pytester.path / "ours")
+    result = pytester.runpytest_subprocess(
+        "-p", "xdist", "-n", "2", str(pytester.path / "test_spread.py"), timeout=TIMEOUT
+    )
     result.assert_outcomes(passed=8, failed=1)
-    result.stdout.fnmatch_lines(["*FAILED test_spread.py::test_fails_strict_under_xdist*"])
+    [failure] = [
+        text
+        for name, text in sections(result.stdout.str()).items()
+        if name.endswith("test_fails_strict_under_xdist")
+    ]
+    assert "flowcontract: 1 request of this test broke the contract" in failure
+    assert "-> 401 (guard: missing or invalid credentials" in failure
     urls: dict[str, set[str]] = {}
     for written in pytester.path.glob("gw*-*.url"):
         urls.setdefault(written.name.split("-")[0], set()).add(written.read_text())
