@@ -101,15 +101,14 @@ def _query_value(value: Any) -> str:
 
 
 def credential_headers(schemes: dict[str, Any], scheme_name: str, value: str) -> dict[str, str]:
-    """The header(s) that carry one credential under the named security scheme."""
-    scheme = schemes.get(scheme_name) or {}
-    kind = scheme.get("type")
-    if kind == "http" and str(scheme.get("scheme", "")).lower() == "bearer":
-        return {"Authorization": f"Bearer {value}"}
-    if kind == "http" and str(scheme.get("scheme", "")).lower() == "basic":
-        return {"Authorization": f"Basic {value}"}
-    if kind == "apiKey" and scheme.get("in") == "header":
-        return {str(scheme["name"]): value}
+    """The header(s) that carry one credential under the named security scheme (for
+    Basic the value is `user:password`, sent base64-encoded)."""
+    from contracts.requests import apply_credential
+
+    applied = apply_credential(schemes, scheme_name, value)
+    if applied.location == "header":
+        return {applied.name: applied.value}
+    kind = (schemes.get(scheme_name) or {}).get("type")
     raise ValueError(f"security scheme {scheme_name!r} ({kind}) cannot be sent as a header")
 
 

@@ -18,14 +18,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import best_match
-
 from .errors import RemoteRefError, SpecError, UsageError
 from .scenarios import Scenarios, load_scenarios
 from .yamlsource import JsonPath, Source, load_source
 
 if TYPE_CHECKING:
-    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+    from .examples import ResponseExampleCheck
 
 __all__ = [
     "HTTP_METHODS",
@@ -39,6 +37,7 @@ __all__ = [
     "has_external_refs",
     "inline_local_refs",
     "load_contract",
+    "pointer",
     "ref_siblings_as_all_of",
     "resolve_spec_argument",
     "start_loading",
@@ -148,6 +147,9 @@ class Contract:
     source: Source = field(repr=False)
     resolved: Mapping[str, Any] = field(repr=False)
     scenarios: Scenarios | None = field(default=None, repr=False)
+    # What the validation found that does not stop serving (`oas_validation`), one line
+    # each: `file:line:col: warning: cause`.
+    warnings: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def openapi_version(self) -> str:
@@ -211,6 +213,13 @@ class Contract:
     def locate(self, path: JsonPath) -> tuple[int, int] | None:
         return self.source.locate(path)
 
+    @cached_property
+    def invalid_response_examples(self) -> tuple[ResponseExampleCheck, ...]:
+        """The response examples their own schema refuses (`contracts.examples`)."""
+        from .examples import invalid_response_examples
+
+        return invalid_response_examples(self)
+
 
 def find_specs(specs_dir: Path | None = None) -> list[Path]:
     """Every contract in `specs_dir`: `<id>.yaml|yml|json`, not scenarios, not upstream/."""
@@ -251,12 +260,18 @@ def _refuse_remote_refs(source: Source) -> None:
                     column=col,
                 )
             for key, value in node.items():
-                walk(value, (*path, key))
+                if not _is_extension(key):
+                    walk(value, (*path, key))
         elif isinstance(node, list):
             for index, value in enumerate(node):
                 walk(value, (*path, index))
 
     walk(source.data, ())
+
+
+def _is_extension(key: Any) -> bool:
+    """An `x-` key: its value is free-form, a `$ref` in it is not a reference."""
+    return isinstance(key, str) and key.startswith("x-")
 
 
 def _refuse_dangling_refs(source: Source) -> None:
@@ -268,35 +283,21 @@ def _refuse_dangling_refs(source: Source) -> None:
             if (
                 isinstance(ref, str)
                 and ref.startswith("#")
-                and _pointer(source.data, ref) is _MISSING
+                and pointer(source.data, ref) is _MISSING
             ):
                 line, col = source.locate((*path, "$ref")) or (None, None)
                 raise SpecError(
                     f"unresolvable $ref {ref!r}", file=source.path, line=line, column=col
                 )
-            stack.extend((value, (*path, key)) for key, value in node.items())
+            stack.extend(
+                (value, (*path, key)) for key, value in node.items() if not _is_extension(key)
+            )
         elif isinstance(node, list):
             stack.extend((value, (*path, i)) for i, value in enumerate(node))
 
 
-def _validation_error(source: Source, exc: OpenAPIValidationError) -> SpecError:
-    if exc.context:
-        exc = best_match(exc.context) or exc
-    path = tuple(exc.absolute_path)
-    line, col = source.locate(path) or (None, None)
-    where = "/".join(str(p) for p in path)
-    message = str(exc.message).splitlines()[0]
-    return SpecError(
-        f"not valid OpenAPI {source.data.get('openapi', '?')}"
-        f"{' at ' + where if where else ''}: {message}",
-        file=source.path,
-        line=line,
-        column=col,
-    )
-
-
-def _pointer(doc: Any, ref: str) -> Any:
-    """The node a local `#/a/b` reference points at, or `_MISSING`."""
+def pointer(doc: Any, ref: str) -> Any:
+    """The node a local `#/a/b` reference points at, or a sentinel that no node is."""
     node = doc
     for part in ref[1:].split("/")[1:] if ref != "#" else []:
         part = part.replace("~1", "/").replace("~0", "~")
@@ -314,46 +315,73 @@ _MISSING = object()
 
 def has_external_refs(data: Any) -> bool:
     """Whether any `$ref` in `data` points outside the document itself."""
+    return any(not ref.startswith("#") for ref in _references(data))
+
+
+def _references(data: Any) -> set[str]:
+    """Every `$ref` of `data` (outside `x-` extensions), in one walk."""
+    found: set[str] = set()
     stack = [data]
     while stack:
         node = stack.pop()
-        if isinstance(node, Mapping):
+        if isinstance(node, dict):
             ref = node.get("$ref")
-            if isinstance(ref, str) and not ref.startswith("#"):
-                return True
-            stack.extend(node.values())
+            if type(ref) is str:
+                found.add(ref)
+            stack.extend(
+                value
+                for key, value in node.items()
+                if type(value) in (dict, list) and not (type(key) is str and key[:2] == "x-")
+            )
         elif isinstance(node, list):
-            stack.extend(node)
-    return False
+            stack.extend(value for value in node if type(value) in (dict, list))
+        elif isinstance(node, Mapping):
+            stack.append(dict(node))
+    return found
 
 
-def inline_local_refs(data: Any) -> Any:
+def inline_local_refs(data: Any, *, recursion: int = 1) -> Any:
     """`data` with every local `$ref` replaced by its target, in one pass.
 
     Each target is resolved once and the *same* node is put at every place that refers
-    to it, so the result must be treated as read-only. A reference back into itself (a
-    recursive schema) becomes `{}` at the point it recurs; one whose target is missing
-    becomes `{}` too (lint reports it; `resolve` refuses it before getting here).
+    to it, so the result must be treated as read-only. `x-` extensions are left as
+    written. A recursive schema is expanded `recursion` times inside itself, then becomes
+    `{}` where it recurs (lint and diff read one level; the mock generates data from
+    three, as prance's resolver did); a `$ref` whose target is missing becomes `{}` too
+    (lint reports it; `resolve` refuses it before getting here).
     """
     done: dict[str, Any] = {}
-    active: set[str] = set()
+    active: dict[str, int] = {}
+    cut = False  # whether the walk in progress cut a recursion short
 
     def walk(node: Any) -> Any:
+        nonlocal cut
         if isinstance(node, Mapping):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith("#"):
                 if ref in done:
                     return done[ref]
-                if ref in active:
+                depth = active.get(ref, 0)
+                if depth >= recursion:
+                    cut = True
                     return {}
-                target = _pointer(data, ref)
+                target = pointer(data, ref)
                 if target is _MISSING:
                     return {}
-                active.add(ref)
-                done[ref] = walk(target)
-                active.discard(ref)
-                return done[ref]
-            return {key: walk(value) for key, value in node.items()}
+                active[ref] = depth + 1
+                outer, cut = cut, False
+                value = walk(target)
+                active[ref] = depth
+                # A partial expansion (cut inside, and not the outermost) is not the
+                # schema: it is shared only where it was made.
+                if depth == 0 or not cut:
+                    done[ref] = value
+                cut = cut or outer
+                return value
+            return {
+                key: value if type(key) is str and key[:2] == "x-" else walk(value)
+                for key, value in node.items()
+            }
         if isinstance(node, list):
             return [walk(value) for value in node]
         return node
@@ -397,42 +425,69 @@ def ref_siblings_as_all_of(node: Any) -> Any:
     return node
 
 
+def validate_document(source: Source, resolved: Any = None) -> tuple[str, ...]:
+    """Refuse a document that is not valid OpenAPI (`SpecError` at the first problem's
+    line); the warnings the validation found (`file:line:col: warning: cause`), in the
+    order they are written.
+
+    `oas_validation.check_document` decides, as it does for `contracts lint`; `resolved`
+    is the document's `inline_local_refs`, when the caller has it."""
+    from .oas_validation import check_document
+
+    warnings = []
+    problems = check_document(source, resolved)
+    for problem in sorted(problems, key=lambda p: (p.severity != "error", p.located(source))):
+        line, col = problem.located(source)
+        if problem.severity == "error":
+            raise SpecError(problem.message, file=source.path, line=line, column=col)
+        warning = SpecError(f"warning: {problem.message}", file=source.path, line=line, column=col)
+        warnings.append(str(warning))
+    return tuple(warnings)
+
+
 def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -> dict[str, Any]:
+    """`resolve_with_warnings` without its warnings."""
+    return resolve_with_warnings(source, validate=validate, read_only=read_only)[0]
+
+
+MOCK_RECURSION = 3
+"""How deep a recursive schema is expanded for the mock (`load_contract(recursion=)`)."""
+
+
+def resolve_with_warnings(
+    source: Source, *, validate: bool = True, read_only: bool = False, recursion: int = 1
+) -> tuple[dict[str, Any], tuple[str, ...]]:
     """Validate `source` as OpenAPI and inline every local and file `$ref` (prance).
 
     `validate=False` skips the OpenAPI validation (diff does: lint is the validator).
     `read_only=True` lets a document whose `$ref`s are all local be resolved by
     `inline_local_refs`, which shares nodes between the places that refer to them:
     much faster on big specs, for callers that never modify the result.
+    `$ref`s inside `x-` extensions are left as written.
     """
     data = source.data
     if not isinstance(data, Mapping) or not (
         isinstance(data.get("openapi"), str) or isinstance(data.get("swagger"), str)
     ):
         raise SpecError("not an OpenAPI document (no 'openapi' version field)", file=source.path)
-    _refuse_remote_refs(source)
-    # Imported here: a process that only serves resolved contracts (the mock, after
-    # loading them in a child) never holds openapi-spec-validator, pydantic or prance.
-    from openapi_spec_validator import validate as validate_openapi
-    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-    from prance.util.resolver import RESOLVE_FILES, RESOLVE_INTERNAL, RefResolver
-
-    if validate:
-        try:
-            validate_openapi(data)
-        except OpenAPIValidationError as exc:
-            raise _validation_error(source, exc) from None
-        except Exception as exc:  # the validator's own ref resolution failed
-            raise SpecError(
-                f"cannot validate: {str(exc).splitlines()[0]}", file=source.path
-            ) from None
+    references = _references(data)  # one walk; the ones below only locate a bad $ref
+    if any(_REMOTE_REF.match(ref) for ref in references):
+        _refuse_remote_refs(source)
     if str(data.get("openapi", "")).startswith("3.1"):
         data = ref_siblings_as_all_of(data)
-    if read_only and not has_external_refs(data):
-        _refuse_dangling_refs(source)
-        return dict(inline_local_refs(data))
+    if read_only and all(ref.startswith("#") for ref in references):
+        if any(pointer(data, ref) is _MISSING for ref in references):
+            _refuse_dangling_refs(source)
+        shared = dict(inline_local_refs(data, recursion=recursion))
+        return shared, validate_document(source, shared) if validate else ()
+    warnings = validate_document(source) if validate else ()
+    # Imported here: a process that only serves resolved contracts (the mock, after
+    # loading them in a child) never holds prance.
+    from prance.util.resolver import RESOLVE_FILES, RESOLVE_INTERNAL, RefResolver
+
+    extensions: dict[str, Any] = {}
     resolver = RefResolver(
-        data,
+        _extensions_aside(data, extensions),
         url=source.path.resolve().as_uri(),
         resolve_types=RESOLVE_INTERNAL | RESOLVE_FILES,
         recursion_limit=3,
@@ -444,7 +499,55 @@ def resolve(source: Source, *, validate: bool = True, read_only: bool = False) -
         raise SpecError(
             f"unresolvable $ref: {str(exc).splitlines()[0]}", file=source.path
         ) from None
-    return dict(resolver.specs)
+    return dict(_extensions_back(resolver.specs, extensions)), warnings
+
+
+_EXTENSION_TOKEN = "\x00flowcontract-extension:"
+
+
+def _extensions_aside(node: Any, aside: dict[str, Any]) -> Any:
+    """`node` with each `x-` value that holds a `$ref` replaced by a token (prance would
+    resolve it); `aside` maps the tokens to the values. `node` itself when there is none."""
+    if isinstance(node, Mapping):
+        out = {}
+        changed = False
+        for key, value in node.items():
+            if _is_extension(key) and _has_ref(value):
+                token = f"{_EXTENSION_TOKEN}{len(aside)}"
+                aside[token] = value
+                out[key], changed = token, True
+            else:
+                out[key] = _extensions_aside(value, aside)
+                changed = changed or out[key] is not value
+        return out if changed else node
+    if isinstance(node, list):
+        items = [_extensions_aside(value, aside) for value in node]
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    return node
+
+
+def _has_ref(node: Any) -> bool:
+    if isinstance(node, Mapping):
+        return "$ref" in node or any(_has_ref(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_ref(v) for v in node)
+    return False
+
+
+def _extensions_back(node: Any, aside: dict[str, Any]) -> Any:
+    """The tokens of `_extensions_aside` replaced by their values again (in place)."""
+    if not aside:
+        return node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str) and value.startswith(_EXTENSION_TOKEN):
+                node[key] = aside.get(value, value)
+            else:
+                _extensions_back(value, aside)
+    elif isinstance(node, list):
+        for value in node:
+            _extensions_back(value, aside)
+    return node
 
 
 def load_contract(
@@ -454,18 +557,25 @@ def load_contract(
     with_scenarios: bool = True,
     validate: bool = True,
     read_only: bool = False,
+    recursion: int = 1,
 ) -> Contract:
     """Load, validate and resolve one contract, with its scenarios file if it has one.
 
     `spec` is an API id or a file path. `scenarios` overrides the file beside the spec.
-    `validate` and `read_only` are passed to `resolve`.
+    `validate`, `read_only` and `recursion` are passed to `resolve_with_warnings` (and
+    `recursion` to `inline_local_refs`); the validation's warnings are
+    kept as `Contract.warnings`.
     Raises `SpecError` / `ScenariosError` carrying a one-line message with file and line.
     """
     path = resolve_spec_argument(str(spec)) if not isinstance(spec, Path) else spec
     source = load_source(path, SpecError)
-    resolved = resolve(source, validate=validate, read_only=read_only)
+    resolved, warnings = resolve_with_warnings(
+        source, validate=validate, read_only=read_only, recursion=recursion
+    )
     api_id = path.name.split(".")[0]
-    contract = Contract(api_id=api_id, path=path, source=source, resolved=resolved)
+    contract = Contract(
+        api_id=api_id, path=path, source=source, resolved=resolved, warnings=warnings
+    )
     if with_scenarios:
         scenarios_path = (
             Path(scenarios) if scenarios else path.with_name(f"{api_id}.scenarios.yaml")
@@ -477,10 +587,18 @@ def load_contract(
 
 
 def start_loading(
-    specs: Sequence[tuple[Path, Path | None]], *, in_child: bool = True
+    specs: Sequence[tuple[Path, Path | None]],
+    *,
+    in_child: bool = True,
+    prepare: Callable[[Contract], object] | None = None,
+    read_only: bool = False,
+    keep_source: bool = True,
+    recursion: int = 1,
 ) -> Callable[[], list[Contract]]:
-    """Start loading contracts (`load_contract(spec, scenarios=...)` for each pair); the
-    returned function waits for them.
+    """Start loading contracts (`load_contract(spec, scenarios=..., read_only=...)` for
+    each pair); the returned function waits for them. `keep_source=False` drops each
+    document as written (`Contract.source`: its text, data and positions), for a caller
+    that only uses the resolved document: half as much to send back from the child.
 
     `in_child=True` loads them in a forked child, which sends them back pickled: the
     validators and resolvers (openapi-spec-validator with pydantic, prance), and what
@@ -488,11 +606,23 @@ def start_loading(
     what it needs (the mock imports Connexion). A long-running server saves their memory
     for as long as it runs. Done only where forking is safe (this process has a single
     thread); if the child fails in any way, the contracts load here instead, so every
-    error is raised as usual.
+    error is raised as usual. `prepare` runs on each contract where it loads (to fill its
+    cached properties there, e.g. `invalid_response_examples`, whose validators import
+    pydantic).
     """
 
     def load_all() -> list[Contract]:
-        return [load_contract(spec, scenarios=scenarios) for spec, scenarios in specs]
+        contracts = [
+            load_contract(spec, scenarios=scenarios, read_only=read_only, recursion=recursion)
+            for spec, scenarios in specs
+        ]
+        if prepare is not None:
+            for contract in contracts:
+                prepare(contract)
+        for contract in contracts if not keep_source else ():
+            written = Source(path=contract.path, text="", data=None, positions={})
+            object.__setattr__(contract, "source", written)
+        return contracts
 
     if not in_child or not hasattr(os, "fork") or threading.active_count() > 1:
         return load_all

@@ -15,12 +15,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any, Literal
-
-from jsonschema import validators
-from jsonschema.exceptions import best_match
 
 from .catalog import (
     Contract,
@@ -32,7 +28,8 @@ from .catalog import (
     resolve_spec_argument,
 )
 from .errors import ScenariosError, SpecError, UsageError
-from .examples import DocumentedExample, iter_examples, schema_validator
+from .examples import DocumentedExample, example_verdict, iter_examples, schema_validator
+from .oas_validation import check_document
 from .pathtemplates import template_names
 from .scenarios import check_scenarios, load_scenarios
 from .yamlsource import JsonPath, Source, load_source
@@ -64,6 +61,10 @@ class LintRule:
 RULES: dict[str, LintRule] = {
     "spec-unreadable": LintRule("error", "the file is not valid YAML or JSON"),
     "oas-invalid": LintRule("error", "not valid OpenAPI for its declared version (3.0 or 3.1)"),
+    "default-invalid": LintRule(
+        "warning",
+        "a schema's default does not conform to the schema (the mock still serves, and says so)",
+    ),
     "ref-unresolved": LintRule("error", "a $ref points at nothing"),
     "ref-remote": LintRule("error", "a $ref points at a remote document (never fetched)"),
     "example-invalid": LintRule("error", "an example does not validate against its schema"),
@@ -182,68 +183,20 @@ def _op_path(op: Operation, *rest: str | int) -> JsonPath:
 # -- the document as written -----------------------------------------------------------
 
 
-@cache
-def _oas_validator(version: str) -> Any:
-    from openapi_spec_validator.schemas import schema_v30, schema_v31
-
-    schema = dict(schema_v31 if version.startswith("3.1") else schema_v30)
-    return validators.validator_for(schema)(schema)
-
-
-@cache
-def _fast_oas_validator(version: str) -> Any:
-    try:
-        import jsonschema_rs
-        from openapi_spec_validator.schemas import schema_v30, schema_v31
-    except ImportError:  # pragma: no cover - schemathesis brings it
-        return None
-    return jsonschema_rs.validator_for(
-        dict(schema_v31 if version.startswith("3.1") else schema_v30)
-    )
-
-
-def _oas_findings(source: Source, version: str) -> list[Finding]:
-    """Every place where the document breaks the OpenAPI schema of its version."""
-    data = _json_safe(source.data)
-    fast = _fast_oas_validator(version)
-    if fast is not None and fast.is_valid(data):
-        return []  # the Rust validator is ~100x faster; the Python one explains failures
-    out: list[Finding] = []
-    seen: set[tuple[JsonPath, str]] = set()
-    for error in _oas_validator(version).iter_errors(data):
-        leaf = error
-        while leaf.context:  # oneOf/anyOf: the branch that came closest says what is wrong
-            leaf = best_match(leaf.context) or leaf.context[0]
-        path = tuple(leaf.absolute_path)
-        message = str(leaf.message).splitlines()[0]
-        if len(message) > 200:
-            message = message[:197] + "..."
-        if (path, message) in seen:
-            continue
-        seen.add((path, message))
-        line, col = source.locate(path) or (1, 1)
-        where = "/".join(map(str, path))
-        out.append(
-            Finding(
-                "oas-invalid",
-                "error",
-                str(source.path),
-                line,
-                col,
-                f"not valid OpenAPI {version}{' at ' + where if where else ''}: {message}",
-                _dotted(path),
-            )
+def _oas_findings(source: Source) -> list[Finding]:
+    """Every place where the document breaks OpenAPI, as the mock's validation finds it
+    (`oas_validation`: one verdict for both)."""
+    return [
+        Finding(
+            problem.rule,
+            problem.severity,
+            str(source.path),
+            *problem.located(source),
+            problem.message,
+            _dotted(problem.path),
         )
-    return out
-
-
-def _json_safe(node: Any) -> Any:
-    """YAML integer keys (`200:`) as the strings JSON would have."""
-    if isinstance(node, Mapping):
-        return {str(k): _json_safe(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_json_safe(v) for v in node]
-    return node
+        for problem in check_document(source)
+    ]
 
 
 def _ref_findings(source: Source) -> list[Finding]:
@@ -309,7 +262,11 @@ def _ref_findings(source: Source) -> list[Finding]:
                             _dotted(where),
                         )
                     )
-            stack.extend((v, (*path, k)) for k, v in node.items() if k != "example")
+            stack.extend(
+                (v, (*path, k))
+                for k, v in node.items()
+                if k != "example" and not (isinstance(k, str) and k.startswith("x-"))
+            )
         elif isinstance(node, list):
             stack.extend((v, (*path, i)) for i, v in enumerate(node))
     return out
@@ -340,26 +297,14 @@ def _examples(spec: _Spec) -> None:
         if validator is None:
             validator = schema_validator(example.schema, version)
             validators_by_schema[id(example.schema)] = validator
-        try:
-            errors = list(validator.iter_errors(example.value))
-        except Exception as exc:  # a schema the validator cannot even compile
-            errors = []
+        verdict = example_verdict(validator, example.value)
+        if not verdict.valid:
+            what = "cannot be checked" if verdict.unchecked else "does not match its schema"
+            detail = verdict.unchecked if verdict.unchecked else verdict.cause()
             spec.add(
                 "example-invalid",
                 example.path,
-                f"{example.kind} example cannot be checked: {str(exc).splitlines()[0]}",
-                follow=False,
-            )
-        if errors:
-            shown = "; ".join(
-                f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-                for e in errors[:3]
-            )
-            more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-            spec.add(
-                "example-invalid",
-                example.path,
-                f"{example.kind} example does not match its schema: {shown}{more}",
+                f"{example.kind} example {what}: {detail}",
                 follow=False,
             )
 
@@ -677,7 +622,7 @@ def lint_spec(path: Path | str, scenarios: Path | str | None = None) -> list[Fin
                 f"not an OpenAPI 3.0 or 3.1 document ({found})",
             )
         ]
-    findings = _oas_findings(source, version) + _ref_findings(source)
+    findings = _oas_findings(source) + _ref_findings(source)
     resolved: Mapping[str, Any]
     if not findings and has_external_refs(data):
         try:

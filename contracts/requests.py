@@ -48,9 +48,14 @@ def apply_credential(schemes: Mapping[str, Any], scheme_name: str, value: str) -
     scheme = schemes.get(scheme_name) or {}
     kind = scheme.get("type")
     if kind == "http":
-        if str(scheme.get("scheme", "bearer")).lower() == "basic":
+        word = str(scheme.get("scheme", "bearer"))
+        if word.lower() == "basic":  # the value is `user:password`
             encoded = base64.b64encode(value.encode()).decode()
             return AppliedCredential("header", "Authorization", f"Basic {encoded}")
+        if word.lower() != "bearer":
+            return AppliedCredential("header", "Authorization", f"{word} {value}")
+        return AppliedCredential("header", "Authorization", f"Bearer {value}")
+    if kind in ("oauth2", "openIdConnect"):  # an access or ID token, as a bearer token
         return AppliedCredential("header", "Authorization", f"Bearer {value}")
     if kind in ("oauth2", "openIdConnect"):
         return AppliedCredential("header", "Authorization", f"Bearer {value}")

@@ -7,6 +7,10 @@ stays a string (1.1: the integer 1080), `on`/`no`/`y` stay strings (1.1: boolean
 is 17. Every node's line and column are kept so that lint and error messages can point
 into the file.
 
+A JSON file (big generated descriptions, such as GitHub's 13 MB one, are JSON) is parsed
+by the `json` module, several times faster than YAML's parser, and each node's line is
+found only when asked for (`Source.locate`), by scanning the text.
+
 A document is bounded before it is built: its size (`MAX_DOCUMENT_BYTES`) and the size
 its aliases expand to (`MAX_EXPANDED_NODES`), so a "billion laughs" file is refused in
 one line instead of taking the machine's memory.
@@ -14,8 +18,11 @@ one line instead of taking the machine's memory.
 
 from __future__ import annotations
 
+import json
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
 from pathlib import Path
 from typing import Any
 
@@ -106,21 +113,97 @@ for _loader in (_JsonLoader, _FastJsonLoader):
 
 @dataclass(frozen=True)
 class Source:
-    """A parsed document with the (1-based) line and column of every node."""
+    """A parsed document with the (1-based) line and column of every node.
+
+    `positions` holds them for a YAML document; for a JSON one it is empty and
+    `json_offsets` finds them in the text when asked."""
 
     path: Path
     text: str
     data: Any
     positions: dict[JsonPath, tuple[int, int]] = field(repr=False)
+    json_offsets: _JsonOffsets | None = field(default=None, repr=False, compare=False)
 
     def locate(self, path: JsonPath) -> tuple[int, int] | None:
         """Line and column of the node at `path`, or of its nearest written ancestor."""
+        if self.json_offsets is not None:
+            return self.json_offsets.line_and_column(self.json_offsets.find(path))
         while True:
             if path in self.positions:
                 return self.positions[path]
             if not path:
                 return None
             path = path[:-1]
+
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class _JsonOffsets:
+    """Where each node of a JSON text is written, found by scanning only what leads to it.
+
+    Values on the way are skipped by the C decoder; the offsets of every member passed
+    are remembered, so that lint's many lookups in one big file scan each part once."""
+
+    def __init__(self, text: str):
+        self.text = text
+        root = _skip_space(text, 0)
+        # path -> (where the member is written: its key or item, where its value starts)
+        self.members: dict[JsonPath, tuple[int, int]] = {(): (root, root)}
+        self.scanned: set[JsonPath] = set()
+        self.line_starts: list[int] = []
+
+    def line_and_column(self, offset: int) -> tuple[int, int]:
+        """The 1-based line and column of a character offset."""
+        if not self.line_starts:
+            self.line_starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        line = bisect_right(self.line_starts, offset)
+        return line, offset - self.line_starts[line - 1] + 1
+
+    def find(self, path: JsonPath) -> int:
+        """The offset of the node at `path` (of a member: its key), or of the nearest
+        written ancestor."""
+        found = self.members[()][0]
+        for depth, part in enumerate(path):
+            parent = path[:depth]
+            if parent not in self.scanned:
+                self._scan(parent)
+            member = self.members.get((*parent, part)) or self.members.get((*parent, str(part)))
+            if member is None:
+                return found
+            found = member[0]
+        return found
+
+    def _scan(self, parent: JsonPath) -> None:
+        self.scanned.add(parent)
+        text = self.text
+        at = self.members[parent][1]
+        try:
+            if text.startswith("{", at):
+                at = _skip_space(text, at + 1)
+                while text.startswith('"', at):
+                    written = at
+                    name, at = scanstring(text, at + 1)
+                    at = _skip_space(text, _skip_space(text, at) + 1)  # past the ':'
+                    self.members[(*parent, name)] = (written, at)
+                    at = _skip_space(text, _DECODER.raw_decode(text, at)[1])
+                    at = _skip_space(text, at + 1) if text.startswith(",", at) else at
+            elif text.startswith("[", at):
+                at = _skip_space(text, at + 1)
+                index = 0
+                while at < len(text) and not text.startswith("]", at):
+                    self.members[(*parent, index)] = (at, at)
+                    at = _skip_space(text, _DECODER.raw_decode(text, at)[1])
+                    at = _skip_space(text, at + 1) if text.startswith(",", at) else at
+                    index += 1
+        except (ValueError, IndexError):  # not for a text json.loads accepted
+            return
+
+
+def _skip_space(text: str, at: int) -> int:
+    found = _SPACE.match(text, at)
+    return found.end() if found else at
 
 
 def _walk(node: yaml.Node, path: JsonPath, out: dict[JsonPath, tuple[int, int]]) -> None:
@@ -225,6 +308,14 @@ def load_source(
         raise error(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from None
     except OSError as exc:
         raise error(f"cannot read: {exc.strerror}", file=path) from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            pass  # not strict JSON: YAML's parser reads it, or says where it is broken
+        else:
+            offsets = _JsonOffsets(text) if positions else None
+            return Source(path=path, text=text, data=data, positions={}, json_offsets=offsets)
     try:
         try:
             data, node = _compose(text, _FastJsonLoader, positions)

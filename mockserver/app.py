@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from connexion.exceptions import ProblemException
-from connexion.middleware import ConnexionMiddleware
 from connexion.middleware.exceptions import ExceptionMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
@@ -52,28 +51,41 @@ from .config import MockConfig
 from .connexion_ext import (
     CachedRequestValidationMiddleware,
     PathResolver,
+    PreparedConnexion,
+    PreparedSpecification,
     operation_key,
     routed,
     security_map_for,
     validator_map,
 )
+from .credentials import api_key_places
 from .errors import PROBLEM_JSON, MockError
 from .generate import Generator
 from .http import Limits, cors, mount_for
 from .lanes import Dispatcher
 from .mount import ApiMount, OperationRuntime
-from .negotiate import Choice, Preference, choose_preferred, default_choice, parse_preference
+from .negotiate import (
+    Choice,
+    NotAcceptable,
+    Preference,
+    accept,
+    choose_preferred,
+    default_choice,
+    parse_preference,
+)
 from .oas31 import connexion_document, spec_errors
 from .refuse import error_handler, problem_bytes, refusal
 from .render import (
     Skeleton,
+    copy_json,
     event_stream,
     json_bytes,
     render_example,
     seeded_rng,
     set_path,
 )
-from .state import InMemoryState, JournalEntry, State
+from .represent import concrete, is_json, non_json_body
+from .state import USUAL_SECRETS, InMemoryState, JournalEntry, Secrets, State
 
 __all__ = ["MockServer"]
 
@@ -123,9 +135,12 @@ class MockHandler:
         request = self._request(scope, mount, runtime, raw, parsed)
         try:
             choice = self.choose(mount, runtime, request)
+            choice = accept(runtime.operation, choice, request.headers.get("accept"))
         except MockError as exc:
             note.rule = f"mock-error: {exc.code}"
             return exc.status, json_bytes(exc.problem()), PROBLEM_JSON
+        except NotAcceptable as exc:  # answered in the API's error shape
+            raise ProblemException(status=406, title="Not Acceptable", detail=str(exc)) from None
         note.rule, note.example = choice.rule, choice.example
         return self.render(mount, runtime, choice, request)
 
@@ -204,11 +219,19 @@ class MockHandler:
             return choice.status, self._event_stream(mount, runtime, request), choice.media_type
         if not choice.media_type:
             return choice.status, b"", ""
+        if not is_json(choice.media_type):
+            body = non_json_body(choice, op, mount.contract, runtime.examples, self.generator)
+            return choice.status, body, concrete(choice.media_type)
         if choice.example is None:
             response = op.responses.get(str(choice.status), None)
             media = response.content.get(choice.media_type) if response else None
             schema = dict(media.schema or {}) if media else {}
-            return choice.status, json_bytes(self.generator.value(schema)), choice.media_type
+            value = self.generator.value(
+                schema,
+                document=mount.contract.resolved,
+                openapi_version=mount.contract.openapi_version,
+            )
+            return choice.status, json_bytes(value), choice.media_type
         templates = runtime.templates.get(choice.example)
         if not templates and not choice.values:
             key = (choice.status, choice.example)
@@ -224,9 +247,10 @@ class MockHandler:
             if skeleton is not None:
                 body = skeleton.render(request.template_context, self.rng)
                 return choice.status, body, choice.media_type
-        value = render_example(
-            runtime.examples[choice.example], templates, request.template_context, self.rng
-        )
+        example_value = runtime.examples[choice.example]
+        value = render_example(example_value, templates, request.template_context, self.rng)
+        if choice.values and value is example_value:  # the document's own nodes: read-only
+            value = copy_json(value)
         for dotted, replacement in (choice.values or {}).items():
             if dotted == "":
                 value = replacement
@@ -260,9 +284,12 @@ class MockServer:
             {c.api_id: c.scenarios for c in contracts}, journal_size=config.journal_size
         )
         self.mounts: dict[str, ApiMount] = {}
+        self.secrets: dict[str | None, Secrets] = {
+            c.api_id: Secrets.of(*api_key_places(c.security_schemes)) for c in contracts
+        }
         self.preferences: dict[str, Preference] = {}
         mock_handler = MockHandler(self.mounts, self.state, config, self.preferences)
-        connexion = ConnexionMiddleware(
+        connexion = PreparedConnexion(
             mock_handler,
             middlewares=[
                 ExceptionMiddleware,
@@ -288,13 +315,17 @@ class MockServer:
                 },
             )
             bases = [f"/{contract.api_id}"] + ([""] if single else [])
+            with spec_errors(contract):
+                document = PreparedSpecification(connexion_document(contract))
             for base in bases:
                 self.mounts[base] = mount
                 with spec_errors(contract):
-                    connexion.add_api(
-                        connexion_document(contract),
+                    connexion.add_prepared_api(
+                        document.clone(),
                         base_path=base,
-                        security_map=security_map_for(contract.scenarios),
+                        security_map=security_map_for(
+                            contract.scenarios, contract.security_schemes
+                        ),
                         swagger_ui_options=None,
                     )
         handler = error_handler(self.mounts)
@@ -357,7 +388,8 @@ class MockServer:
                 api = mount.api_id if mount else None
             if status in (204, 304) or status < 200:
                 response = b""  # what `bodiless` let through
-            self.state.record(JournalEntry.of(scope, api, raw, status, response, start))
+            secrets = self.secrets.get(api, USUAL_SECRETS)
+            self.state.record(JournalEntry.of(scope, api, raw, status, response, start, secrets))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

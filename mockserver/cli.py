@@ -104,6 +104,9 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
 
 
 def _announce(server: Any) -> None:
+    for contract in server.contracts:
+        for warning in contract.warnings:  # what the validation found, served anyway
+            print(f"mockserver: {warning}", file=sys.stderr, flush=True)
     for api in server.describe():
         ops = api["operations"]
         print(

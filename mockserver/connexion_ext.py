@@ -20,14 +20,20 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
 from connexion.datastructures import MediaTypeDict
-from connexion.exceptions import BadRequestProblem, OAuthResponseProblem
+from connexion.exceptions import (
+    BadRequestProblem,
+    OAuthProblem,
+    OAuthResponseProblem,
+    ProblemException,
+)
 from connexion.middleware import ConnexionMiddleware
+from connexion.middleware.main import API
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
     RequestValidationMiddleware,
@@ -36,10 +42,14 @@ from connexion.middleware.request_validation import (
 from connexion.middleware.security import SecurityMiddleware
 from connexion.resolver import Resolution, Resolver
 from connexion.security import (
+    NO_VALUE,
     AbstractSecurityHandler,
     ApiKeySecurityHandler,
+    BasicSecurityHandler,
     BearerSecurityHandler,
+    OAuthSecurityHandler,
 )
+from connexion.spec import OpenAPISpecification
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP
 from connexion.validators.abstract import AbstractRequestBodyValidator
@@ -50,13 +60,15 @@ from jsonschema import Draft4Validator, Draft202012Validator, ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema_rs import Draft4Validator as Draft4Fast
 from jsonschema_rs import Draft202012Validator as Draft202012Fast
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, QueryParams
 from starlette.formparsers import MultiPartParser
 
+from contracts.errors import UsageError
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
 
 from .asgi import RequestNote
+from .credentials import Keyring, Malformed, presented, scoped
 from .formats import REQUEST_FORMATS
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
@@ -70,6 +82,8 @@ __all__ = [
     "Credentials",
     "OperationObjects",
     "PathResolver",
+    "PreparedConnexion",
+    "PreparedSpecification",
     "accepted_credentials",
     "build_stack",
     "check_internals",
@@ -103,8 +117,7 @@ def _internal(owner: Any, name: str) -> Any:
 
 # Connexion methods our subclasses override or call, by the class that defines them.
 _OVERRIDDEN: tuple[tuple[type, str], ...] = (
-    (AbstractSecurityHandler, "_generic_check"),
-    (AbstractSecurityHandler, "_resolve_func"),
+    (AbstractSecurityHandler, "get_fn"),
     (AbstractRequestBodyValidator, "_parse"),
     (AbstractRequestBodyValidator, "_validate"),
     (RequestValidationOperation, "extract_content_type"),
@@ -198,47 +211,152 @@ class PathResolver(Resolver):  # type: ignore[misc]
         return Resolution(_unused_handler, operation_key(operation.method, operation.path))
 
 
-TokenCheck = Callable[[str], dict[str, Any] | None]
+class PreparedSpecification(OpenAPISpecification):  # type: ignore[misc]
+    """Connexion's view of a document the catalog has already validated (openapi-spec-
+    validator, the same verdict as `contracts lint`) and resolved (no `$ref` left).
+
+    Connexion's own `Specification` deep-copies the document, validates it again with a
+    pure-Python jsonschema pass that also checks every `default` (minutes on GitHub's
+    1,200-operation description, and a second verdict that may differ from lint's), then
+    deep-copies it again to resolve `$ref`s. This one keeps the resolved document as it
+    is, shared, read-only: each copy (one per mount, one per `with_base_path`) is a new
+    top-level mapping over the same nodes, so that setting its `servers` changes no other.
+    """
+
+    def __init__(self, raw_spec: Mapping[str, Any], *, base_uri: str = "") -> None:
+        self._adopt(dict(_string_keys(raw_spec, {})), base_uri)
+
+    def _adopt(self, document: dict[str, Any], base_uri: str) -> None:
+        document.setdefault("components", {})
+        self._raw_spec = document
+        self._spec = document
+        self._base_uri = base_uri
+
+    def clone(self) -> PreparedSpecification:
+        copy = object.__new__(type(self))
+        copy._adopt(dict(self._raw_spec), self._base_uri)
+        return copy
 
 
-def _accept_for(scenarios: Scenarios | None) -> TokenCheck:
-    known = {c.value: c for c in (scenarios.credentials.values() if scenarios else ())}
-    reject_unknown = scenarios is not None and scenarios.unknown_credentials == "reject"
+def _string_keys(node: Any, done: dict[int, Any]) -> Any:
+    """`node` with integer mapping keys (YAML `200:`) as strings, as Connexion's
+    `Specification.from_dict` makes them; the same object where there are none. Each
+    shared node is converted once (`done`, by identity)."""
+    if not isinstance(node, Mapping):
+        return node
+    if id(node) in done:
+        return done[id(node)]
+    items = [(key, _string_keys(value, done)) for key, value in node.items()]
+    same = all(isinstance(k, str) and v is node[k] for k, v in items)
+    out = node if same else {str(key): value for key, value in items}
+    done[id(node)] = out
+    return out
 
-    def check(token: str) -> dict[str, Any] | None:
-        if not token.strip():
-            return None
-        cred = known.get(token)
-        if cred is None:
-            return None if reject_unknown else {"sub": "anonymous", "scopes": []}
-        return {"sub": cred.name, "scopes": list(cred.scopes)}
 
-    return check
+class PreparedConnexion(ConnexionMiddleware):  # type: ignore[misc]
+    """`ConnexionMiddleware` taking a `PreparedSpecification` (`add_api` only takes a file,
+    a URL or a dict, which it would validate and copy again)."""
+
+    def add_prepared_api(self, specification: PreparedSpecification, **options: Any) -> None:
+        if self.middleware_stack is not None:
+            raise RuntimeError("Cannot add an API after the application has started")
+        base_path = options.pop("base_path", None)
+        replaced = self.options.replace(**options)
+        self.apis.append(API(specification, base_path=base_path, **replaced.__dict__))
 
 
-def security_map_for(scenarios: Scenarios | None) -> dict[str, type]:
-    """Security handler classes for one API: well-formed credentials are checked against
-    the scenarios (unknown ones accepted unless `unknown_credentials: reject`)."""
-    check = _accept_for(scenarios)
-
-    def direct(_self: Any, func: TokenCheck, message: str) -> Callable[..., Any]:
-        # Connexion's own _generic_check inspects the function's signature per request.
-        async def wrapper(request: Any, *args: Any, required_scopes: Any = None) -> Any:
-            info = func(*args)
-            if info is None:
-                raise OAuthResponseProblem(detail=message)
-            return info
-
-        return wrapper
-
-    def resolve(_self: Any, _scheme: Mapping[str, Any]) -> TokenCheck:
-        return check
-
-    body = {"_resolve_func": resolve, "_generic_check": direct}
-    return {
-        "bearer": type("MockBearer", (BearerSecurityHandler,), body),
-        "apiKey": type("MockApiKey", (ApiKeySecurityHandler,), body),
+def _same_scheme(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    if a == b:
+        return True
+    if a.get("type") != "http" or b.get("type") != "http":
+        return False
+    return {**a, "scheme": str(a.get("scheme", "")).lower()} == {
+        **b,
+        "scheme": str(b.get("scheme", "")).lower(),
     }
+
+
+def _guard_class(base: type, keyring: Keyring, schemes: Mapping[str, Any]) -> type:
+    """A subclass of Connexion's handler `base` whose `get_fn` (the method Connexion's
+    `SecurityHandlerFactory.parse_security_scheme` calls) reads credentials as
+    `mockserver.credentials` does and checks them against the scenarios' keyring.
+
+    Connexion's own handlers need an `x-basicInfoFunc`/`x-tokenInfoFunc`/... per scheme
+    (without one the requirement is dropped, so every request got 401), read Basic with
+    lenient base64, and crash on a query apiKey in the middleware (`ConnexionRequest`
+    has no URI parser there); this one is the whole check."""
+
+    def get_fn(_self: Any, security_scheme: Mapping[str, Any], required_scopes: Any) -> Any:
+        # Connexion hands the scheme's definition, not its name: every name defining
+        # exactly this scheme may pin credentials for it.
+        # (compared with `http` scheme words in any case: the 3.1 view lower-cases them)
+        names = [name for name, scheme in schemes.items() if _same_scheme(scheme, security_scheme)]
+        required = list(required_scopes or ())
+        check_scopes = scoped(security_scheme) and bool(required)
+
+        def verify(request: Any) -> Any:
+            scope = request.scope
+            try:
+                value = presented(
+                    security_scheme,
+                    request.headers,
+                    QueryParams(scope.get("query_string", b"")),
+                    request.cookies,
+                )
+            except Malformed as exc:
+                raise OAuthProblem(detail=str(exc)) from None
+            if value is None:
+                return NO_VALUE  # absent: another alternative may be present
+            credential = keyring.find(names, value)
+            if credential is None:
+                if keyring.reject_unknown:
+                    raise OAuthResponseProblem(
+                        detail=f"the {' or '.join(names)} credential is not one the scenarios list"
+                    )
+                return {"sub": "anonymous", "scopes": required}  # Prism's rule: accepted
+            if check_scopes and not set(required) <= set(credential.scopes):
+                # not Connexion's OAuthScopeProblem: a Starlette HTTPException, not a
+                # ProblemException, so its error handlers would not see it as a problem
+                raise ProblemException(
+                    status=403,
+                    title="Forbidden",
+                    detail=f"the token's scopes {sorted(credential.scopes)} lack "
+                    f"{sorted(set(required) - set(credential.scopes))}",
+                )
+            return {"sub": credential.name, "scopes": list(credential.scopes)}
+
+        return verify
+
+    return type(f"Mock{base.__name__}", (base,), {"get_fn": get_fn})
+
+
+def security_map_for(
+    scenarios: Scenarios | None, schemes: Mapping[str, Mapping[str, Any]]
+) -> dict[str, type]:
+    """Security handler classes for one API, for every scheme type its document uses:
+    well-formed credentials are checked against the scenarios (unknown ones accepted
+    unless `unknown_credentials: reject`).
+
+    Keys are what Connexion's factory looks up: the type for `apiKey`, `oauth2` and
+    `openIdConnect` (Connexion ships no handler for the last: it logs "No default
+    implementation" and drops the requirement), the lower-case `scheme` for `http`
+    (Connexion knows `basic` and `bearer`; any other, `digest` say, is ours). Not
+    reachable here: an apiKey with Connexion's `x-authentication-scheme: bearer`, which
+    its factory hands to its own BearerSecurityHandler, and two oauth2 schemes required
+    together, which it drops with a warning."""
+    keyring = Keyring.of(scenarios)
+    http_schemes = {
+        str(s.get("scheme", "")).lower() for s in schemes.values() if s.get("type") == "http"
+    }
+    by_key: dict[str, type] = {
+        "basic": BasicSecurityHandler,
+        "bearer": BearerSecurityHandler,
+        "apiKey": ApiKeySecurityHandler,
+        "oauth2": OAuthSecurityHandler,
+        "openIdConnect": AbstractSecurityHandler,
+    }
+    by_key.update({key: AbstractSecurityHandler for key in http_schemes - set(by_key) if key})
+    return {key: _guard_class(base, keyring, schemes) for key, base in by_key.items()}
 
 
 Credentials = frozenset[tuple[bytes, bytes]]
@@ -250,30 +368,41 @@ def accepted_credentials(
     scenarios: Scenarios | None,
 ) -> Credentials | None:
     """The exact `(header, value)` pairs with which a request passes Connexion's guard for
-    an operation, as `security_map_for`'s handlers decide it: the scenarios' credentials,
-    presented the way each alternative requirement reads them. None when the operation
-    needs no credential. Any other request still goes through Connexion's guard, which
-    then decides (unknown credentials, malformed headers, refusals and their messages)."""
+    an operation, as `security_map_for`'s handlers decide it: the scenarios' credentials
+    of a scheme one alternative requirement names alone (with every scope it requires),
+    presented in a header the way that scheme reads it, and read back by
+    `credentials.presented` as themselves. None when the operation needs no credential.
+    Any other request (a query or cookie key, a combination of schemes, an unknown or
+    malformed credential) still goes through Connexion's guard, which then decides."""
     if not security or any(not requirement for requirement in security):
         return None
-    values = [c.value for c in (scenarios.credentials.values() if scenarios else ())]
+    keyring = Keyring.of(scenarios)
     accepted: set[tuple[bytes, bytes]] = set()
     for requirement in security:
         if len(requirement) != 1:  # several schemes at once: Connexion's guard decides
             continue
-        name = next(iter(requirement))
+        name, required = next(iter(requirement.items()))
         scheme = schemes.get(name, {})
-        bearer = scheme.get("type") == "http" and str(scheme.get("scheme")).lower() == "bearer"
-        if not bearer and not (scheme.get("type") == "apiKey" and scheme.get("in") == "header"):
-            continue  # the handlers of security_map_for read only these two
-        for value in values:  # Connexion's handlers accept any listed value, whatever its scheme
-            if not value.strip() or value != value.lstrip() or not value.isprintable():
+        names = {other for other, definition in schemes.items() if _same_scheme(definition, scheme)}
+        for credential in keyring.pinned.values():
+            if credential.scheme not in names:
                 continue
-            applied = apply_credential(schemes, name, value)
+            if scoped(scheme) and not set(required or ()) <= set(credential.scopes):
+                continue
+            try:
+                applied = apply_credential(schemes, name, credential.value)
+            except UsageError:
+                continue
+            header = applied.name.lower()
+            if applied.location != "header":
+                continue  # Lane.trusted reads headers only
+            try:
+                if presented(scheme, {header: applied.value}, {}, {}) != credential.value:
+                    continue
+            except Malformed:
+                continue
             with contextlib.suppress(UnicodeEncodeError):
-                accepted.add(
-                    (applied.name.lower().encode("latin-1"), applied.value.encode("latin-1"))
-                )
+                accepted.add((header.encode("latin-1"), applied.value.encode("latin-1")))
     return frozenset(accepted)
 
 

@@ -86,8 +86,12 @@ def build_lanes(connexion: ConnexionMiddleware, mounts: Mapping[str, ApiMount]) 
         for op_id, runtime in mount.runtimes.items():
             op = runtime.operation
             found = objects[op_id]
+            # The document's own schemes: the 3.1 view lower-cases `http` scheme words,
+            # and a client sends them as the document writes them.
             credentials = accepted_credentials(
-                found.security, found.schemes, mount.contract.scenarios
+                found.security,
+                {**found.schemes, **mount.contract.security_schemes},
+                mount.contract.scenarios,
             )
             # Served at the mount and under the path of the document's server URL.
             for prefix in dict.fromkeys(

@@ -12,6 +12,7 @@ from contracts.catalog import Contract, Operation
 from .behave import ApiBehaviour
 from .negotiate import Choice, default_choice
 from .render import Skeleton
+from .served_examples import served_examples
 
 __all__ = ["ApiMount", "OperationRuntime"]
 
@@ -38,9 +39,7 @@ class OperationRuntime:
             if req in request_examples
         ]
         runtime = cls(operation=op, pairs=pairs, templates=dict(sc.render) if sc else {})
-        for response in op.responses.values():
-            for _, example in response.examples:
-                runtime.examples.setdefault(example.name, example.value)
+        runtime.examples.update(served_examples(op, contract))
         return runtime
 
     def choice(self, example: str | None, rule: str) -> Choice:

@@ -7,20 +7,31 @@ Precedence (first that applies wins):
 3. the documented request example the body equals, paired with its response example;
 4. the first documented example of the success status;
 5. data generated from the schema.
-The result is a `Choice`, rendered into bytes by `render`.
+Then the media type: among those the status documents, the one the client's `Accept`
+prefers (`accept`); none acceptable is `NotAcceptable` (406, unless the status chosen is
+already an error: an error is sent in its documented type). The result is a `Choice`,
+rendered into bytes by `render`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from contracts.catalog import Operation
 
 from .errors import PreferenceUnsatisfiable
 
-__all__ = ["Choice", "Preference", "choose_preferred", "default_choice", "parse_preference"]
+__all__ = [
+    "Choice",
+    "NotAcceptable",
+    "Preference",
+    "accept",
+    "choose_preferred",
+    "default_choice",
+    "parse_preference",
+]
 
 PREFER_QUERY = ("__code", "__example", "__dynamic")
 
@@ -136,7 +147,9 @@ def default_choice(op: Operation, example: str | None = None, rule: str = "defau
     """The success status answered with `example`, or its first example, or generated data."""
     status = success_status(op)
     if example is None:
-        examples = [ex.name for media, ex in op.responses[status].examples if "json" in media]
+        documented = list(op.responses[status].examples)
+        examples = [ex.name for media, ex in documented if "json" in media]
+        examples += [ex.name for _, ex in documented]  # a text or XML response's own
         example = examples[0] if examples else None
     return Choice(
         status=int(status) if status.isdigit() else 200,
@@ -144,3 +157,74 @@ def default_choice(op: Operation, example: str | None = None, rule: str = "defau
         example=example,
         rule=rule if example else "generated",
     )
+
+
+class NotAcceptable(Exception):
+    """No documented media type of the response is acceptable to the client."""
+
+
+def _ranges(header: str) -> list[tuple[str, str, float]]:
+    """`Accept` as (type, subtype, q), the most specific first."""
+    out = []
+    for item in header.split(","):
+        kind, *params = (p.strip() for p in item.split(";"))
+        if "/" not in kind:
+            continue
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        main, _, sub = kind.lower().partition("/")
+        out.append((main, sub, q))
+    return sorted(out, key=lambda r: (r[0] == "*") + (r[1] == "*"))
+
+
+def _quality(media_type: str, ranges: list[tuple[str, str, float]]) -> float:
+    main, _, sub = media_type.split(";")[0].strip().lower().partition("/")
+    for range_main, range_sub, q in ranges:  # the most specific range that matches decides
+        main_matches = "*" in (range_main, main) or range_main == main
+        if main_matches and ("*" in (range_sub, sub) or range_sub == sub):
+            return q
+    return 0.0
+
+
+def accept(op: Operation, choice: Choice, header: str | None) -> Choice:
+    """`choice` in the documented media type the client's `Accept` prefers (ties: the one
+    chosen, then the document's order). The example keeps its name where the other media
+    type documents it too, else that type's first example, else generated data."""
+    if not header or not choice.media_type or choice.media_type == "text/event-stream":
+        return choice
+    ranges = _ranges(header)
+    if not ranges:
+        return choice
+    response = op.responses.get(str(choice.status))
+    documented = list(response.content) if response else []
+    if choice.media_type in documented:
+        documented.remove(choice.media_type)
+    documented.insert(0, choice.media_type)
+    best = max(documented, key=lambda mt: _quality(mt, ranges))
+    if _quality(best, ranges) <= 0:
+        if choice.status >= 400:
+            return choice
+        if "406" in op.responses:  # the API documents its own answer
+            refusal = op.responses["406"]
+            names = [ex.name for _, ex in refusal.examples]
+            return Choice(
+                status=406,
+                media_type=_media_for(op, "406", names[0] if names else None)
+                if refusal.content
+                else "",
+                example=names[0] if names else None,
+                rule="not-acceptable",
+            )
+        offered = ", ".join(documented)
+        raise NotAcceptable(f"Accept: {header} accepts none of the documented types: {offered}")
+    if best == choice.media_type or response is None:
+        return choice
+    examples = response.content[best].examples
+    example = choice.example if choice.example in examples else next(iter(examples), None)
+    return replace(choice, media_type=best, example=example)

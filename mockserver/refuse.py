@@ -1,7 +1,11 @@
 """Refusals in the API's own error shape: Connexion's problems (401, 400, 415, ...), the
 mock's limits and unrouted requests are answered with a fresh instance of the error the
 API documents (`error_template`), its message in the field that looks like one; what is
-outside every API, and the mock's own failures, are problem+json."""
+outside every API, and the mock's own failures, are problem+json.
+
+The guard's refusals (401, 403) are the operation's own: its documented response for
+the status (else `4XX`, else `default`; else problem+json), a message naming what this
+operation accepts and, for a 401, a `WWW-Authenticate` naming its schemes."""
 
 from __future__ import annotations
 
@@ -16,11 +20,12 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 
 from contracts.catalog import MediaType, Response
 
-from .asgi import Scope, note_of
+from .asgi import RequestNote, Scope, note_of
 from .connexion_ext import routed
+from .credentials import challenges, what_to_send
 from .errors import PROBLEM_JSON, problem
 from .generate import Generator
-from .mount import ApiMount
+from .mount import ApiMount, OperationRuntime
 from .render import MESSAGE_FIELDS, error_body, json_bytes, render_example
 
 __all__ = ["JSON", "error_handler", "error_template", "problem_bytes", "problem_reply", "refusal"]
@@ -29,6 +34,7 @@ log = logging.getLogger("mockserver")
 
 JSON = "application/json"
 _RNG = random.Random()
+_GENERATOR = Generator()  # a documented error shape without an example
 
 
 def problem_bytes(status: int, code: str, title: str, detail: str) -> bytes:
@@ -67,18 +73,23 @@ def error_template(
     status: int,
     rng: random.Random | None = None,
     op_key: str | None = None,
+    *,
+    documented: bool = False,
 ) -> tuple[int, Any, str]:
     """The status, a fresh instance of the API's documented error shape and its media
     type, for a refusal with `status`; `(status, None, problem+json)` when the API
     documents no JSON error.
 
     The instance is the documented example when there is one, else data generated from
-    the error's schema. A validation refusal (400) is answered 422 when that is what
-    the operation documents instead (as Prism does)."""
-    if status == 400 and op_key in mount.runtimes:
+    the error's schema. With `documented`, a status the operation does not document
+    becomes the one it documents for bad requests (400, else 422), so that the refusal
+    conforms to the contract too."""
+    if documented and op_key in mount.runtimes:
         responses = mount.runtimes[op_key].operation.responses
-        if "400" not in responses and "422" in responses:
-            status = 422
+        if not {str(status), f"{str(status)[0]}XX", "default"} & set(responses):
+            # A refusal the operation does not document (a 415, a 406, a 400 where it
+            # documents 422): answered with the status it documents for bad requests.
+            status = next((int(s) for s in ("400", "422") if s in responses), status)
     for response in _error_responses(mount, status, op_key):
         media = _json_media(response)
         if media is None:
@@ -118,29 +129,74 @@ def refusal(
     *,
     op_key: str | None = None,
     code: str = "refused",
+    documented: bool = False,
 ) -> tuple[int, bytes, str]:
     """A refusal in the API's documented error shape (problem+json when it has none):
-    status, body and media type."""
-    status, template, media_type = error_template(mount, status, op_key=op_key)
+    status, body and media type (`documented`: see `error_template`)."""
+    status, template, media_type = error_template(
+        mount, status, op_key=op_key, documented=documented
+    )
     if template is None:
         return status, problem_bytes(status, code, HTTPStatus(status).phrase, message), media_type
     return status, json_bytes(error_body(template, status, message, details)), media_type
 
 
-def _problem_message(mount: ApiMount, exc: ProblemException, op_key: str | None) -> str:
+def _problem_message(exc: ProblemException) -> str:
     detail = str(exc.detail or exc.title or "")
-    if exc.status == 401:
-        schemes = mount.contract.security_schemes
-        wanted = []
-        for name, scheme in schemes.items():
-            if scheme.get("type") == "http":
-                wanted.append(f"Authorization: {str(scheme.get('scheme', '')).title()} <token>")
-            elif scheme.get("type") == "apiKey":
-                wanted.append(f"{scheme.get('name', name)} header")
-        return f"missing or invalid credentials ({detail}); send {' or '.join(wanted)}"
     if exc.status == 415:
         return f"unsupported content type: {detail}"
     return detail
+
+
+def _documented_refusal(runtime: OperationRuntime, status: int) -> tuple[Any, str] | None:
+    """A fresh instance of the error this operation documents for `status` (its own
+    status, else `4XX`, else `default`) and its media type: its first example, else
+    generated from its JSON schema. None when it documents no JSON body for it."""
+    responses = runtime.operation.responses
+    response = next(
+        (responses[k] for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses),
+        None,
+    )
+    if response is None:
+        return None
+    for media_type, example in response.examples:
+        if "json" in media_type:
+            templates = runtime.templates.get(example.name)
+            return render_example(example.value, templates, {}, _RNG), media_type
+    for media_type, media in response.content.items():
+        if "json" in media_type and media.schema:
+            return _GENERATOR.value(media.schema), media_type
+    return None
+
+
+def _guard_reply(
+    mount: ApiMount, runtime: OperationRuntime, exc: ProblemException, note: RequestNote
+) -> tuple[int, bytes, str, dict[str, str]]:
+    """The guard's refusal (401: no or a bad credential, 403: a scope missing) for one
+    operation: its documented error shape (else problem+json), a message naming what
+    this operation accepts, and for a 401 a `WWW-Authenticate` naming its schemes."""
+    op = runtime.operation
+    schemes = mount.contract.security_schemes
+    status = int(exc.status)
+    detail = str(exc.detail or exc.title or "")
+    if status == 401:
+        message = (
+            f"missing or invalid credentials ({detail}); send {what_to_send(op.security, schemes)}"
+        )
+        headers = {"WWW-Authenticate": challenges(op.security, schemes, mount.api_id)}
+    else:
+        message = f"the credential lacks a required scope ({detail})"
+        headers = {}
+    note.rule = f"guard: {message}"
+    documented = _documented_refusal(runtime, status)
+    if documented is None:
+        code, title = (
+            ("unauthorized", "Unauthorized") if status == 401 else ("forbidden", "Forbidden")
+        )
+        return status, problem_bytes(status, code, title, message), PROBLEM_JSON, headers
+    template, media_type = documented
+    body = json_bytes(error_body(template, status, message, {"reason": status}))
+    return status, body, media_type, headers
 
 
 def problem_reply(
@@ -163,13 +219,21 @@ def problem_reply(
         body = problem_bytes(exc.status, "no-route", str(exc.title), str(exc.detail))
         return exc.status, body, PROBLEM_JSON, {}
     note.api, note.operation = mount.api_id, op_id
-    message = _problem_message(mount, exc, op_id)
-    note.rule = f"{'guard' if exc.status == 401 else 'validate'}: {message}"
+    runtime = mount.runtimes.get(op_id) if op_id else None
+    if exc.status in (401, 403) and runtime is not None:
+        return _guard_reply(mount, runtime, exc, note)
+    message = _problem_message(exc)
+    note.rule = f"{'guard' if exc.status in (401, 403) else 'validate'}: {message}"
     status, body, media_type = refusal(
-        mount, exc.status, message, {"reason": exc.status}, op_key=op_id, code="invalid-request"
+        mount,
+        exc.status,
+        message,
+        {"reason": exc.status},
+        op_key=op_id,
+        code="invalid-request",
+        documented=True,
     )
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-    return status, body, media_type, headers
+    return status, body, media_type, {}
 
 
 def error_handler(mounts: Mapping[str, ApiMount]) -> Callable[..., Awaitable[ConnexionResponse]]:

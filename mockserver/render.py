@@ -183,8 +183,13 @@ def render_example(
 
 
 def json_bytes(value: Any) -> bytes:
-    """JSON as the mock sends it: compact, UTF-8."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """JSON as the mock sends it: compact, UTF-8. A string with a lone surrogate (which
+    UTF-8 cannot encode: a document's own example may hold one) is sent escaped."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(value, separators=(",", ":")).encode("ascii")
 
 
 class Skeleton:

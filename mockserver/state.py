@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from urllib.parse import unquote_to_bytes
 
 from contracts.scenarios import Fixture, Scenarios
 
@@ -23,7 +24,15 @@ from .asgi import RequestNote
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
 
-__all__ = ["InMemoryState", "Journal", "JournalEntry", "State", "header_block"]
+__all__ = [
+    "USUAL_SECRETS",
+    "InMemoryState",
+    "Journal",
+    "JournalEntry",
+    "Secrets",
+    "State",
+    "header_block",
+]
 
 SECRET_HEADERS = frozenset({"authorization", "x-api-key", "proxy-authorization", "cookie"})
 
@@ -38,16 +47,46 @@ def _mask(value: bytes) -> bytes:
     return b"****" + value[-4:] if len(value) > 8 else b"****"
 
 
-def header_block(headers: Iterable[tuple[bytes, bytes]]) -> bytes:
+@dataclass(frozen=True)
+class Secrets:
+    """Where an API's credentials travel, masked in its journal entries: the usual
+    headers plus its apiKey headers (lower-case) and query parameters."""
+
+    headers: frozenset[bytes] = _SECRET_NAMES
+    query: frozenset[bytes] = frozenset()
+
+    @classmethod
+    def of(cls, api_key_headers: Iterable[str], api_key_query: Iterable[str]) -> Secrets:
+        return cls(
+            headers=_SECRET_NAMES | {n.lower().encode("latin-1") for n in api_key_headers},
+            query=frozenset(n.encode("latin-1") for n in api_key_query),
+        )
+
+
+USUAL_SECRETS = Secrets()  # an API without apiKey schemes
+
+
+def header_block(
+    headers: Iterable[tuple[bytes, bytes]], secret: frozenset[bytes] = _SECRET_NAMES
+) -> bytes:
     """ASGI headers as one `name: value` block, each secret reduced to its last 4
     characters: a journal entry keeps one bytes object, not a tuple of string pairs."""
     # ASGI header names arrive lower-cased.
     return b"\r\n".join(
-        [
-            name + b": " + (_mask(value) if name in _SECRET_NAMES else value)
-            for name, value in headers
-        ]
+        [name + b": " + (_mask(value) if name in secret else value) for name, value in headers]
     )
+
+
+def _masked_query(query: bytes, secret: frozenset[bytes]) -> bytes:
+    if not secret or not query:
+        return query
+    parts = []
+    for part in query.split(b"&"):
+        key, eq, value = part.partition(b"=")
+        if eq and unquote_to_bytes(key.replace(b"+", b" ")) in secret:
+            part = key + b"=" + _mask(value)
+        parts.append(part)
+    return b"&".join(parts)
 
 
 def _kept(raw: bytes) -> bytes:
@@ -99,8 +138,10 @@ class JournalEntry:
         status: int,
         response: bytes,
         started: float,
+        secrets: Secrets = USUAL_SECRETS,
     ) -> JournalEntry:
-        """The entry for an ASGI request; `started` is its `time.perf_counter()`."""
+        """The entry for an ASGI request; `started` is its `time.perf_counter()`;
+        `secrets` says which headers and query parameters to mask."""
         note = scope.get("flowcontract") or RequestNote()
         method = scope["method"]
         return cls(
@@ -108,8 +149,8 @@ class JournalEntry:
             api=api,
             method=_METHODS.setdefault(method, method),
             path=scope["path"],
-            query=scope.get("query_string", b""),
-            raw_headers=header_block(scope["headers"]),
+            query=_masked_query(scope.get("query_string", b""), secrets.query),
+            raw_headers=header_block(scope["headers"], secrets.headers),
             raw_body=_kept(raw_body),
             status=status,
             raw_response=_kept(response),

@@ -8,7 +8,7 @@ for failures that are not the API's fault, on every schema verify builds:
   `{"error": "no trigger specified"}` for a body without `trigger`), fields the scenarios
   render as server-filled excepted. Any other rejection of valid input stays a finding.
 - `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
-  non-empty key), a *made-up* credential being accepted is documented behaviour; a request
+  well-formed credential), a *made-up* credential being accepted is documented behaviour; a request
   with *no* credential being accepted is still a finding.
 - SSE: Schemathesis 4 validates each server-sent event against a `text/event-stream`
   schema (OpenAPI 3.2's reading). In a 3.0 document a `type: string` schema there

@@ -110,6 +110,14 @@ DEFECTS = [
         50,
     ),
     (
+        "default-invalid",
+        "mode: {type: string, enum: [fast, slow]}",
+        "mode: {type: string, enum: [fast, slow], default: warp}",
+        "default-invalid",
+        35,
+        50,
+    ),
+    (
         "ref-unresolved",
         "schema: {$ref: '#/components/schemas/Start'}",
         "schema: {$ref: '#/components/schemas/Begin'}",
@@ -355,3 +363,17 @@ def test_yaml_1_1_lookalikes_are_strings_not_false_alarms(
         "example: {mode: fast}", f"example: {{mode: {example}}}"
     )
     assert lint_text(tmp_path, text) == []
+
+
+def test_a_string_example_of_an_xml_response_is_the_body_not_data(tmp_path: Path) -> None:
+    xml = BASE.replace(
+        "              example: {id: r1, at: '2025-01-01T00:00:00Z'}\n",
+        "              example: {id: r1, at: '2025-01-01T00:00:00Z'}\n"
+        "            application/xml:\n"
+        "              schema: {type: object, required: [id]}\n"
+        "              example: '<run><id>r1</id></run>'\n",
+    )
+    assert "application/xml" in xml
+    assert lint_text(tmp_path, xml) == []
+    broken = xml.replace("example: '<run><id>r1</id></run>'", "example: {name: r1}")
+    assert only(lint_text(tmp_path, broken))[0] == "example-invalid"

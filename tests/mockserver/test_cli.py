@@ -78,7 +78,7 @@ def test_one_api_is_also_at_the_vendors_own_paths() -> None:
         for prefix in ("", "/altostrat"):
             response = httpx.post(
                 f"{base}{prefix}/workflows/fl_missing/execute",
-                headers={"Authorization": "Bearer t"},
+                headers={"Authorization": "Bearer alto_test_token"},
             )
             assert response.status_code == 404
 
@@ -174,7 +174,7 @@ def test_only_loopback_hosts_count_as_local() -> None:
 def test_seed_makes_generated_data_reproducible() -> None:
     url, headers = (
         "/altostrat/workflows/fl_abc/execute",
-        {"Authorization": "Bearer t", "Prefer": "dynamic=true"},
+        {"Authorization": "Bearer alto_test_token", "Prefer": "dynamic=true"},
     )
     runs = []
     for seed in ("42", "42", "43"):

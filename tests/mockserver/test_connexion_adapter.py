@@ -85,8 +85,7 @@ def test_middleware_without_its_apis_is_named() -> None:
     ("owner", "name"),
     [
         (ConnexionMiddleware, "_build_middleware_stack"),
-        (AbstractSecurityHandler, "_generic_check"),
-        (AbstractSecurityHandler, "_resolve_func"),
+        (AbstractSecurityHandler, "get_fn"),
     ],
 )
 def test_a_missing_method_is_named(monkeypatch: pytest.MonkeyPatch, owner: type, name: str) -> None:
