@@ -218,9 +218,9 @@ def test_strict_mode_isolation_assert_called_and_prefer(user_project: pytest.Pyt
     reasons = {
         "test_fails_strict_on_a_refused_body": "POST /quiva/hub/workflows/c/f1/run -> 400 "
         "(validate: trigger: 5 is not of type 'object')",
+        # the mock's whole reason, whatever its wording after this
         "test_fails_strict_on_missing_credentials": "POST /quiva/hub/workflows/c/f1/run -> 401 "
-        "(guard: missing or invalid credentials (No authorization token provided); "
-        "send Authorization: Bearer <token> or X-Api-Key header)",
+        "(guard: missing or invalid credentials (No authorization token provided); send …",
         "test_fails_strict_on_an_undocumented_path": "GET /quiva/hub/nowhere -> 404 (unrouted)",
         "test_fails_on_a_violation_before_a_reset": "POST /quiva/hub/workflows/c/f1/run -> 400 "
         "(validate: trigger: 5 is not of type 'object')",
@@ -232,7 +232,8 @@ def test_strict_mode_isolation_assert_called_and_prefer(user_project: pytest.Pyt
     for name, reason in reasons.items():
         lines = report[name].strip().splitlines()
         assert lines[0] == strict, name
-        assert re.fullmatch(r"  #\d+ " + re.escape(reason), lines[1]), (name, lines[1])
+        pattern = re.escape(reason).replace("…", ".+[)]")
+        assert re.fullmatch(r"  #\d+ " + pattern, lines[1]), (name, lines[1])
         assert lines[2:] == [hint], name
     beside = report["test_fails_and_shows_the_violation_beside_the_failure"]
     assert "AssertionError: assert 400 == 200" in beside
