@@ -20,6 +20,7 @@ Connexion's internals is in the adapter, `connexion_ext`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -68,6 +69,7 @@ from .mount import ApiMount, OperationRuntime
 from .negotiate import (
     Choice,
     NotAcceptable,
+    Preference,
     accept,
     choose_preferred,
     default_choice,
@@ -92,14 +94,22 @@ __all__ = ["MockServer"]
 
 log = logging.getLogger("mockserver")
 _NO_DECLARED = Declared()
+DEFAULT_PREFERENCE_RULE = "prefer: the default set by PUT /__mock/prefer"
 
 
 class MockHandler:
     """Our stages, after Connexion has routed, guarded and validated the request."""
 
-    def __init__(self, mounts: dict[str, ApiMount], state: State, config: MockConfig):
+    def __init__(
+        self,
+        mounts: dict[str, ApiMount],
+        state: State,
+        config: MockConfig,
+        preferences: dict[str, Preference],
+    ):
         self.mounts = mounts
         self.state = state
+        self.preferences = preferences  # api id -> the default preference (PUT /__mock/prefer)
         self.generator = Generator(config.seed)
         self.rng = seeded_rng(config.seed)
 
@@ -201,6 +211,9 @@ class MockHandler:
             preference = parse_preference(request.headers.get("prefer"), request.query)
             if preference:
                 return choose_preferred(op, preference)
+        default = self.preferences.get(mount.api_id)
+        if default is not None:
+            return dataclasses.replace(choose_preferred(op, default), rule=DEFAULT_PREFERENCE_RULE)
         decided = mount.behaviour.decide(request, self.state)
         if decided is not None:
             return decided
@@ -287,7 +300,8 @@ class MockServer:
         # The credentials each API's spec declares: masked in the journal.
         self.declared = {c.api_id: Declared.of(c.security_schemes) for c in contracts}
         self.mounts: dict[str, ApiMount] = {}
-        mock_handler = MockHandler(self.mounts, self.state, config)
+        self.preferences: dict[str, Preference] = {}
+        mock_handler = MockHandler(self.mounts, self.state, config, self.preferences)
         connexion = PreparedConnexion(
             mock_handler,
             middlewares=[

@@ -51,6 +51,14 @@ def main() -> None:
     ids = [p.name.split(".")[0] for p in find_specs(specs)]
     check(ids == ["altostrat", "example", "pharen", "quiva", "wiv"], f"five contracts: {ids}")
     check((specs / "upstream" / "quiva.yaml").is_file(), "the vendors' own documents ship too")
+    from importlib.metadata import entry_points
+
+    plugins = {e.name: e.value for e in entry_points(group="pytest11")}
+    check(
+        plugins.get("flowcontract") == "mockserver.pytest_plugin"
+        and (Path(mockserver.__file__ or "").parent / "pytest_plugin.py").is_file(),
+        "the pytest plugin is registered (pytest11: flowcontract) and installed",
+    )
 
     lint = subprocess.run(["contracts", "lint"], capture_output=True, text=True)
     check(lint.returncode == 0, f"contracts lint: {lint.stdout.strip().splitlines()[-1:]}")

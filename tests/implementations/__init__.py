@@ -21,12 +21,13 @@ from collections.abc import Callable
 
 from starlette.types import ASGIApp
 
+from mockserver.serving import serve
+
 from .altostrat import Altostrat
 from .broken import BROKEN, KINDS, Variant
 from .example import Example
 from .pharen import Pharen
 from .quiva import Quiva
-from .serving import serve
 from .wiv import Wiv
 
 __all__ = ["BROKEN", "CORRECT", "KINDS", "Variant", "app_factory", "serve"]

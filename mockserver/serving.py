@@ -1,4 +1,5 @@
-"""Run an ASGI app on a free loopback port in a background thread, for the length of a block."""
+"""Run an ASGI app on a free loopback port in a background thread, for the length of a block
+(the pytest plugin's mock, and the tests' implementations and mocks)."""
 
 from __future__ import annotations
 
