@@ -434,6 +434,16 @@ def validate_document(source: Source, resolved: Any = None) -> tuple[str, ...]:
     is the document's `inline_local_refs`, when the caller has it."""
     from .oas_validation import check_document
 
+    version = source.data.get("openapi") if isinstance(source.data, Mapping) else None
+    if isinstance(version, str) and not re.match(r"3\.[01]\.", version):
+        line, col = source.locate(("openapi",)) or (1, 1)
+        shown = ".".join(version.split(".")[:2])
+        raise SpecError(
+            f"OpenAPI {shown} is not supported yet (the mock serves 3.0.x and 3.1.x)",
+            file=source.path,
+            line=line,
+            column=col,
+        )
     warnings = []
     problems = check_document(source, resolved)
     for problem in sorted(problems, key=lambda p: (p.severity != "error", p.located(source))):

@@ -54,7 +54,9 @@ paths:
           description: What happens to the item, as it happens.
           content:
             text/event-stream:
-              schema: {type: string}
+              schema:  # one event, as OpenAPI before 3.2 and Schemathesis read it
+                type: object
+                properties: {event: {type: string}, data: {type: string}}
         "404":
           description: No such item, or an id that is not one.
           content:
