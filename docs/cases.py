@@ -1,4 +1,4 @@
-"""Print README's "every documented case" section: a curl per scenario case and what the
+"""Print docs/cases.md's listing: a curl per scenario case and what the
 running mock answers. Usage: mockserver serve & python docs/cases.py [BASE_URL]"""
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ from contracts import Contract, find_specs, load_contract
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"
+# what a user reads: the README and the pages it links to
+DOC_PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 API_IDS = [p.stem for p in find_specs(SPECS)]
 
 

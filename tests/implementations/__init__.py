@@ -11,7 +11,7 @@ app and must report every BROKEN variant with one of its `expected_check` names.
 Paths are exactly the specs' (no prefix). The apps accept only the scenarios files' credentials
 (`qv_test_token`, `X-Api-Key: qv_test_api_key`, `wiv_test_api_key`, `alto_test_token`,
 `phk_your_api_key` / `phk_no_scope` / `phk_no_stream`, `ex_test_token`) and answer 401 to any
-other, as a real backend does, and hold the fixtures of README.md's table.
+other, as a real backend does, and hold the fixtures of docs/mock.md's table.
 `python -m tests.implementations NAME [--port N]` serves one of them by API id or variant name.
 """
 

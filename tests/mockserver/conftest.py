@@ -109,7 +109,7 @@ def auth_headers(contract: Contract, credential: str = "default") -> dict[str, s
 
 def case_request(contract: Contract, case: Case) -> dict[str, Any]:
     """The httpx.request() arguments that send a scenario case to the API at /<id>
-    (built by `contracts.requests`, as verify and the README listing build it)."""
+    (built by `contracts.requests`, as verify and the docs/cases.md listing build it)."""
     op = contract.operation()
     request = requests.case_request(contract, op, case)
     path, _, _ = request.target(op).partition("?")

@@ -1,4 +1,5 @@
-"""README.md stays true: every curl it shows gets the status it claims from a real mock."""
+"""README.md and docs/ stay true: every curl they show gets the status they claim from a real mock
+(docs/cases.md lists every scenarios case)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import httpx
 import pytest
 
 from mockserver.app import MockServer
-from tests.conftest import ROOT
+from tests.conftest import DOC_PAGES
 from tests.mockserver.conftest import ADMIN
 
-README = (ROOT / "README.md").read_text()
+README = "\n".join(page.read_text() for page in DOC_PAGES)
 # "<summary> → **NNN**", a console block, "$ curl ...", then the answer line(s)
 BLOCK = re.compile(r"→ \*\*(\d{3})\*\*\n\n```console\n\$ (curl [^\n]+)\n(.*?)\n```", re.S)
 CASES = BLOCK.findall(README)
