@@ -25,7 +25,6 @@ from tests.corpus.conformance import Outcome, exercise, one_connection_client
 from tests.corpus.plausible import METHODS
 from tests.mockserver.conftest import running
 
-
 # Known gaps, one line each (issue 11 stays open until this is empty). Not strict: a
 # generated body can conform by chance, so a gap may pass one run and not the next.
 ANSWER_GAPS = {
@@ -55,9 +54,7 @@ def _params(*marks: pytest.MarkDecorator, gaps: dict[str, str] | None = None) ->
         return [pytest.mark.xfail(reason=f"known gap: {reason}", strict=False)] if reason else []
 
     return [
-        pytest.param(
-            d, id=d.id, marks=[*marks, *known(d), *([pytest.mark.slow] if d.slow else [])]
-        )
+        pytest.param(d, id=d.id, marks=[*marks, *known(d), *([pytest.mark.slow] if d.slow else [])])
         for d in DOCUMENTS
     ]
 
