@@ -1,8 +1,8 @@
 """Requests built from what a contract documents and its scenarios name.
 
 One builder for everything that sends a scenarios case: `contracts verify` (as
-Schemathesis cases), the mock's tests (as httpx arguments) and the README's curl listing
-(`docs/cases.py`). Path and query values default to the parameters' documented
+Schemathesis cases), the mock's tests (as httpx arguments) and the curl listing of every case
+(`docs/cases.py`, which writes docs/cases.md). Path and query values default to the parameters' documented
 examples; where a parameter documents none, the scenarios' fixtures supply a workflow
 that runs. Credentials are placed where their security scheme says.
 """

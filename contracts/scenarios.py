@@ -5,7 +5,7 @@ each documented answer: fixture workflows and their states, credentials and thei
 scopes, which request example pairs with which response example, which fields a real
 server fills in, and a list of concrete `cases` (request → expected response) that the
 mock must answer and `contracts verify` replays against a real implementation.
-The file format is the JSON Schema `SCENARIOS_SCHEMA` below (documented in README.md).
+The file format is the JSON Schema `SCENARIOS_SCHEMA` below (documented in docs/scenarios.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The mock's own errors: problems with *how the mock was asked*, not with the API.
 
-Each has a stable `code` (documented in README.md) and is answered as
+Each has a stable `code` (documented in docs/mock.md) and is answered as
 `application/problem+json` with status 422, so it can never be mistaken for a
 documented answer of the API being mocked.
 

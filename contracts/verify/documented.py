@@ -1,6 +1,6 @@
 """Requests verify builds from what the contract documents: each request example, a body
 composed of schema-level examples, and the scenarios' cases (`contracts.requests`, shared
-with the mock's tests and the README listing)."""
+with the mock's tests and the docs/cases.md listing)."""
 
 from __future__ import annotations
 
