@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from .errors import RemoteRefError, SpecError, UsageError
 from .scenarios import Scenarios, load_scenarios
@@ -318,6 +319,33 @@ def has_external_refs(data: Any) -> bool:
     return any(not ref.startswith("#") for ref in _references(data))
 
 
+def _check_file_refs(spec: Path, references: set[str]) -> None:
+    """Every file the document's `$ref`s reach (and theirs, in turn), read as our own
+    reader reads a spec before prance follows them: a regular file (never a device, FIFO
+    or directory), within the size limit, its aliases bounded, and holding the node the
+    reference points at. What is wrong is said without quoting the file."""
+    seen: set[Path] = set()
+    pending = [(spec, references)]
+    while pending:
+        base, refs = pending.pop()
+        for ref in sorted(refs):
+            target, _, fragment = ref.partition("#")
+            if not target or _REMOTE_REF.match(ref):
+                continue
+            path = Path(unquote(target))
+            path = path if path.is_absolute() else (base.parent / path)
+            # load_source refuses what is not a regular file, too large, or a YAML bomb
+            loaded = load_source(path, SpecError, positions=False)
+            if fragment and pointer(loaded.data, "#" + fragment) is _MISSING:
+                raise SpecError(f"$ref {ref!r}: no node #{fragment} in {path}", file=base)
+            if fragment == "" and not isinstance(loaded.data, Mapping | list):
+                raise SpecError(f"$ref {ref!r}: {path} is not a JSON or YAML document", file=base)
+            resolved = path.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                pending.append((path, _references(loaded.data)))
+
+
 def _references(data: Any) -> set[str]:
     """Every `$ref` of `data` (outside `x-` extensions), in one walk."""
     found: set[str] = set()
@@ -483,6 +511,8 @@ def resolve_with_warnings(
     references = _references(data)  # one walk; the ones below only locate a bad $ref
     if any(_REMOTE_REF.match(ref) for ref in references):
         _refuse_remote_refs(source)
+    if any(not ref.startswith("#") for ref in references):
+        _check_file_refs(source.path, references)
     if str(data.get("openapi", "")).startswith("3.1"):
         data = ref_siblings_as_all_of(data)
     if read_only and all(ref.startswith("#") for ref in references):
@@ -505,9 +535,9 @@ def resolve_with_warnings(
     )
     try:
         resolver.resolve_references()
-    except Exception as exc:
+    except Exception as exc:  # prance's errors can quote the files they read: name only
         raise SpecError(
-            f"unresolvable $ref: {str(exc).splitlines()[0]}", file=source.path
+            f"unresolvable $ref ({type(exc).__name__} in prance's resolver)", file=source.path
         ) from None
     return dict(_extensions_back(resolver.specs, extensions)), warnings
 
