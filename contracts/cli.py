@@ -13,12 +13,20 @@ from collections.abc import Sequence
 from . import lint_command, verify
 from .diff import command as diff_command
 from .errors import FlowcontractError
+from .yamlsource import MAX_DOCUMENT_BYTES, set_max_document_bytes
 
 __all__ = ["main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="contracts", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--max-spec-bytes",
+        type=int,
+        default=MAX_DOCUMENT_BYTES,
+        metavar="BYTES",
+        help=f"the largest spec, scenarios or $ref file read (default {MAX_DOCUMENT_BYTES:,})",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     lint_command.add_parser(sub)  # each command registers itself and sets `run`
     diff_command.add_parser(sub)
@@ -27,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.max_spec_bytes < 1:
+        parser.error(f"--max-spec-bytes {args.max_spec_bytes}: must be a positive number of bytes")
+    set_max_document_bytes(args.max_spec_bytes)
     try:
         return int(args.run(args))
     except FlowcontractError as exc:

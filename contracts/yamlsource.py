@@ -30,13 +30,24 @@ import yaml
 
 from .errors import FlowcontractError, InputRefusedError
 
-__all__ = ["JsonPath", "Source", "load_source"]
+__all__ = ["MAX_DOCUMENT_BYTES", "JsonPath", "Source", "load_source", "set_max_document_bytes"]
 
 JsonPath = tuple[str | int, ...]
 
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
-"""The largest file read as a document (GitHub's REST description is about 12 MB)."""
+"""The largest file read as a document by default (GitHub's REST description is about
+13 MB); `--max-spec-bytes` of every command changes it (`set_max_document_bytes`)."""
+
+_limit = {"bytes": MAX_DOCUMENT_BYTES}
+
+
+def set_max_document_bytes(size: int) -> None:
+    """The largest file any later `load_source` reads (specs, scenarios, `$ref` targets)."""
+    if size < 1:
+        raise ValueError("the document size limit must be positive")
+    _limit["bytes"] = size
+
 
 MAX_EXPANDED_NODES = 2_000_000
 """How many nodes a document's aliases may add when expanded (the nodes as written do
@@ -295,10 +306,11 @@ def load_source(
             if not path.exists():
                 raise error("file not found", file=path)
             raise InputRefusedError("not a regular file", file=path)
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
+        size, limit = path.stat().st_size, _limit["bytes"]
+        if size > limit:
             raise InputRefusedError(
-                f"{size:,} bytes: larger than the {MAX_DOCUMENT_BYTES:,}-byte limit for a document",
+                f"{size:,} bytes: larger than the {limit:,}-byte limit for a document"
+                " (--max-spec-bytes)",
                 file=path,
             )
         text = path.read_text(encoding="utf-8")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from contracts.errors import FlowcontractError, UsageError
+from contracts.yamlsource import MAX_DOCUMENT_BYTES, set_max_document_bytes
 
 from .access import is_loopback
 from .config import MockConfig
@@ -91,6 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--max-body-size", type=_count(1), default=1_048_576, metavar="BYTES")
     serve.add_argument(
+        "--max-spec-bytes",
+        type=_count(1),
+        default=MAX_DOCUMENT_BYTES,
+        metavar="BYTES",
+        help=f"the largest spec, scenarios or $ref file read (default {MAX_DOCUMENT_BYTES:,})",
+    )
+    serve.add_argument(
         "--admin-token",
         default=os.environ.get("MOCKSERVER_ADMIN_TOKEN"),
         metavar="TOKEN",
@@ -148,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> MockConfig:
     from contracts.scenarios import load_scenarios
 
+    set_max_document_bytes(args.max_spec_bytes)  # before the first file is read
     scenarios: dict[str, Path] = {}
     for file in args.scenarios:
         loaded = load_scenarios(file)

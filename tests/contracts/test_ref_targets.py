@@ -87,3 +87,16 @@ def test_a_ref_target_that_cannot_be_a_document_is_refused_everywhere(
             assert len(done.stderr.strip().splitlines()) == 1, (name, shown)
         assert "Traceback" not in shown, (name, shown)
         assert SECRET not in shown, (name, shown)
+
+
+def test_max_spec_bytes_bounds_every_file_read(tmp_path: Path) -> None:
+    spec = tmp_path / "api.yaml"
+    spec.write_text(SPEC.format(target="./big.yaml"))
+    (tmp_path / "big.yaml").write_text("type: string\ndescription: '" + "x" * 5000 + "'\n")
+    for name, command in _commands(spec).items():
+        at = 1 if name != "serve" else len(command)
+        limited = [*command[:at], "--max-spec-bytes", "2000", *command[at:]]
+        done = _run(limited)
+        assert done.returncode == 2, (name, done.stdout + done.stderr)
+        assert "2,000-byte limit" in done.stderr and "big.yaml" in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
