@@ -3,7 +3,7 @@ a correct one of a user's own spec (no scenarios file) conforms.
 
 Every run is the real command line in a child process, on loopback; each asserts the exit
 status, the findings in the JSON report, both report files, the wall time against the bounds
-given and the child's peak RSS (`os.wait4`'s resource usage of that one child).
+given and the child's peak RSS (its `VmHWM`, polled while it runs).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -68,6 +69,37 @@ class Run:
     junit: ET.Element
 
 
+class _PeakRss:
+    """The child's peak resident set, read from `/proc/PID/status` (`VmHWM`) while it runs.
+
+    Not `wait4`'s `ru_maxrss`: Linux carries the parent's high-water mark through fork and
+    exec into it, so a child of a big test process would report the test process's size."""
+
+    def __init__(self, pid: int):
+        self.kilobytes = 0
+        self._status = Path(f"/proc/{pid}/status")
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        try:
+            text = self._status.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                self.kilobytes = max(self.kilobytes, int(line.split()[1]))
+
+    def _poll(self) -> None:
+        while not self._done.wait(0.05):
+            self._read()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+
 def _verify(
     spec: Path, base_url: str, tmp_path: Path, *args: str, interrupt_after: str | None = None
 ) -> Run:
@@ -98,6 +130,7 @@ def _verify(
     child = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1
     )
+    peak = _PeakRss(child.pid)
     assert child.stderr is not None and child.stdout is not None
     seen: list[str] = []
     if interrupt_after is not None:
@@ -110,14 +143,15 @@ def _verify(
     stdout = child.stdout.read()
     child.stderr.close()
     child.stdout.close()
-    _pid, wait_status, usage = os.wait4(child.pid, 0)
+    _pid, wait_status, _usage = os.wait4(child.pid, 0)
+    peak.stop()
     seconds = time.monotonic() - started
     child.returncode = os.waitstatus_to_exitcode(wait_status)
     assert report.is_file() and junit.is_file(), f"reports not written\n{stdout}\n{stderr}"
     return Run(
         status=child.returncode,
         seconds=seconds,
-        peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+        peak_rss_mb=peak.kilobytes / 1024,
         stdout=stdout,
         stderr=stderr,
         report=json.loads(report.read_text(encoding="utf-8")),

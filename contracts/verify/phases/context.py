@@ -106,6 +106,14 @@ def run_jobs(
             result.skipped = "nothing documented to send"
         return result
 
+    def tally(outcome: Outcome) -> None:
+        with ctx.live.updating():
+            result.requests += outcome.requests
+            for check, held in outcome.checks:
+                result.count(check, outcome.case, passed=int(held), failed=int(not held))
+            for finding in outcome.findings:
+                result.add(finding)
+
     def guarded(item: T) -> Outcome | None:
         if ctx.stop.is_set():
             return None
@@ -114,20 +122,17 @@ def run_jobs(
         except TransportFailed as failed:
             outcome = Outcome(case=label(item), requests=1)
             outcome.check("transport", failed.finding(name, label(item)))
+            # in the live result before the progress line: a Ctrl-C that follows the line
+            # finds the finding in the report
+            tally(outcome)
             ctx.progress(f"{name}: {label(item)} → {failed.kind}")
-            return outcome
+            return None
 
     workers = max(1, min(ctx.options.workers, len(items)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"verify-{name}") as pool:
         for outcome in pool.map(guarded, items):
-            if outcome is None:
-                continue
-            with ctx.live.updating():
-                result.requests += outcome.requests
-                for check, held in outcome.checks:
-                    result.count(check, outcome.case, passed=int(held), failed=int(not held))
-                for finding in outcome.findings:
-                    result.add(finding)
+            if outcome is not None:
+                tally(outcome)
     with ctx.live.updating():
         if ctx.stop.is_set():
             result.incomplete.append(STOPPED)
