@@ -513,6 +513,8 @@ def resolve_with_warnings(
         _refuse_remote_refs(source)
     if any(not ref.startswith("#") for ref in references):
         _check_file_refs(source.path, references)
+    if any(ref.startswith("#") and pointer(data, ref) is _MISSING for ref in references):
+        _refuse_dangling_refs(source)  # at its line, before any resolver
     if str(data.get("openapi", "")).startswith("3.1"):
         data = ref_siblings_as_all_of(data)
     if read_only and all(ref.startswith("#") for ref in references):
