@@ -34,7 +34,6 @@ log = logging.getLogger("mockserver")
 
 JSON = "application/json"
 _RNG = random.Random()
-_GENERATOR = Generator()  # a documented error shape without an example
 
 
 def problem_bytes(status: int, code: str, title: str, detail: str) -> bytes:
@@ -42,11 +41,14 @@ def problem_bytes(status: int, code: str, title: str, detail: str) -> bytes:
     return json_bytes(problem(status, code, title, detail))
 
 
-def _error_responses(mount: ApiMount, status: int, op_key: str | None) -> Iterator[Response]:
+def _error_responses(
+    mount: ApiMount, status: int, op_key: str | None, *, own_only: bool = False
+) -> Iterator[Response]:
     """The documented responses whose shape a refusal with `status` takes, best first:
-    the operation's own for that status, its `4XX` range, its `default`; then the same of
-    the API's other operations; then any 4xx the API documents (400 first)."""
-    runtimes = list(mount.runtimes.values())
+    the operation's own for that status, its `4XX` range, its `default`; then (unless
+    `own_only`) the same of the API's other operations, then any 4xx the API documents
+    (400 first)."""
+    runtimes = [] if own_only else list(mount.runtimes.values())
     if op_key is not None and op_key in mount.runtimes:
         runtimes.insert(0, mount.runtimes[op_key])
     keys = (str(status), f"{str(status)[0]}XX", "default")
@@ -55,6 +57,8 @@ def _error_responses(mount: ApiMount, status: int, op_key: str | None) -> Iterat
             response = rt.operation.responses.get(key)
             if response is not None:
                 yield response
+    if own_only:
+        return
     for rt in runtimes:
         for key in sorted(rt.operation.responses, key=lambda k: (k != "400", k)):
             if key[0] == "4":
@@ -75,6 +79,7 @@ def error_template(
     op_key: str | None = None,
     *,
     documented: bool = False,
+    own_only: bool = False,
 ) -> tuple[int, Any, str]:
     """The status, a fresh instance of the API's documented error shape and its media
     type, for a refusal with `status`; `(status, None, problem+json)` when the API
@@ -83,14 +88,15 @@ def error_template(
     The instance is the documented example when there is one, else data generated from
     the error's schema. With `documented`, a status the operation does not document
     becomes the one it documents for bad requests (400, else 422), so that the refusal
-    conforms to the contract too."""
+    conforms to the contract too. With `own_only`, only the operation's own responses
+    lend their shape (the guard's 401 and 403)."""
     if documented and op_key in mount.runtimes:
         responses = mount.runtimes[op_key].operation.responses
         if not {str(status), f"{str(status)[0]}XX", "default"} & set(responses):
             # A refusal the operation does not document (a 415, a 406, a 400 where it
             # documents 422): answered with the status it documents for bad requests.
             status = next((int(s) for s in ("400", "422") if s in responses), status)
-    for response in _error_responses(mount, status, op_key):
+    for response in _error_responses(mount, status, op_key, own_only=own_only):
         media = _json_media(response)
         if media is None:
             continue
@@ -130,11 +136,12 @@ def refusal(
     op_key: str | None = None,
     code: str = "refused",
     documented: bool = False,
+    own_only: bool = False,
 ) -> tuple[int, bytes, str]:
     """A refusal in the API's documented error shape (problem+json when it has none):
-    status, body and media type (`documented`: see `error_template`)."""
+    status, body and media type (`documented`, `own_only`: see `error_template`)."""
     status, template, media_type = error_template(
-        mount, status, op_key=op_key, documented=documented
+        mount, status, op_key=op_key, documented=documented, own_only=own_only
     )
     if template is None:
         return status, problem_bytes(status, code, HTTPStatus(status).phrase, message), media_type
@@ -146,27 +153,6 @@ def _problem_message(exc: ProblemException) -> str:
     if exc.status == 415:
         return f"unsupported content type: {detail}"
     return detail
-
-
-def _documented_refusal(runtime: OperationRuntime, status: int) -> tuple[Any, str] | None:
-    """A fresh instance of the error this operation documents for `status` (its own
-    status, else `4XX`, else `default`) and its media type: its first example, else
-    generated from its JSON schema. None when it documents no JSON body for it."""
-    responses = runtime.operation.responses
-    response = next(
-        (responses[k] for k in (str(status), f"{str(status)[0]}XX", "default") if k in responses),
-        None,
-    )
-    if response is None:
-        return None
-    for media_type, example in response.examples:
-        if "json" in media_type:
-            templates = runtime.templates.get(example.name)
-            return render_example(example.value, templates, {}, _RNG), media_type
-    for media_type, media in response.content.items():
-        if "json" in media_type and media.schema:
-            return _GENERATOR.value(media.schema), media_type
-    return None
 
 
 def _guard_reply(
@@ -188,14 +174,15 @@ def _guard_reply(
         message = f"the credential lacks a required scope ({detail})"
         headers = {}
     note.rule = f"guard: {message}"
-    documented = _documented_refusal(runtime, status)
-    if documented is None:
-        code, title = (
-            ("unauthorized", "Unauthorized") if status == 401 else ("forbidden", "Forbidden")
-        )
-        return status, problem_bytes(status, code, title, message), PROBLEM_JSON, headers
-    template, media_type = documented
-    body = json_bytes(error_body(template, status, message, {"reason": status}))
+    status, body, media_type = refusal(
+        mount,
+        status,
+        message,
+        {"reason": status},
+        op_key=op.key,
+        code="unauthorized" if status == 401 else "forbidden",
+        own_only=True,
+    )
     return status, body, media_type, headers
 
 
