@@ -119,12 +119,12 @@ class Router(Generic[T]):
                 if "{" not in segment:
                     node = node.literal.setdefault(_literal(segment), _Node())
                     continue
+                pattern, names, literal = _segment_pattern(segment)
                 for seg in node.templated:
-                    if seg.pattern.pattern == _segment_pattern(segment)[0].pattern:
+                    if seg.pattern.pattern == pattern.pattern:
                         node = seg.node
                         break
                 else:
-                    pattern, names, literal = _segment_pattern(segment)
                     seg = _Segment(pattern, names, literal, _Node())
                     node.templated.append(seg)
                     node.templated.sort(key=lambda s: (-s.literal_chars, len(s.names)))
