@@ -47,6 +47,7 @@ from .asgi import (
     note_of,
     read_body,
     send_bytes,
+    without_body,
 )
 from .behave import ApiBehaviour, MockRequest
 from .config import MockConfig
@@ -419,7 +420,7 @@ class MockServer:
                 except RuntimeError:  # uvicorn's: this response had started already
                     status = 503
         finally:
-            if status in (204, 304) or status < 200:
+            if without_body(status):
                 response = b""  # what `bodiless` let through
             self.record(scope, raw, status, response, start)
 

@@ -21,11 +21,13 @@ __all__ = [
     "RequestNote",
     "Scope",
     "Send",
+    "bodiless",
     "captured",
     "note_of",
     "read_body",
     "replay",
     "send_bytes",
+    "without_body",
 ]
 
 Scope = MutableMapping[str, Any]
@@ -118,6 +120,13 @@ async def captured(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> 
 
 
 _BODILESS = frozenset({204, 304})
+
+
+def without_body(status: int) -> bool:
+    """Whether HTTP forbids a body with `status` (1xx, 204, 304)."""
+    return status in _BODILESS or status < 200
+
+
 _ENTITY_HEADERS = frozenset({b"content-length", b"content-type", b"transfer-encoding"})
 
 
@@ -132,7 +141,7 @@ def bodiless(send: Send) -> Send:
         nonlocal dropping
         if message["type"] == "http.response.start":
             status = message["status"]
-            if status in _BODILESS or status < 200:
+            if without_body(status):
                 dropping = True
                 headers = [
                     (k, v)
