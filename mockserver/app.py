@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import difflib
 import json
 import logging
 import time
@@ -161,9 +162,12 @@ class MockHandler:
             return
         # Under an API's mount, answer as that API would: its error shape.
         note_of(scope).api = mount.api_id
-        known = ", ".join(rt.operation.key for rt in mount.runtimes.values())
         status, body, media_type = refusal(
-            mount, 404, f"{detail}; operations: {known}", {"reason": 404}, code="no-route"
+            mount,
+            404,
+            f"{detail}; {_nearest_operations(mount, scope['method'], scope['path'])}",
+            {"reason": 404},
+            code="no-route",
         )
         await send_bytes(send, status, body, media_type)
 
@@ -447,3 +451,16 @@ class MockServer:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+NEAREST_SHOWN = 10
+
+
+def _nearest_operations(mount: ApiMount, method: str, path: str) -> str:
+    """The operations a 404 names: all of a small API's, else the `NEAREST_SHOWN` closest to
+    the request (GitHub's 1,223 would make a 60 KB answer)."""
+    keys = [rt.operation.key for rt in mount.runtimes.values()]
+    if len(keys) <= NEAREST_SHOWN:
+        return f"operations: {', '.join(keys)}"
+    nearest = difflib.get_close_matches(f"{method} {path}", keys, n=NEAREST_SHOWN, cutoff=0)
+    return f"nearest operations: {', '.join(nearest)} (of {len(keys)})"
