@@ -170,16 +170,20 @@ function detailOf(entry) {
   return element("tr", { className: "detail" }, element("td", { colSpan: 8 }, element("div", { className: "panes" }, ...parts)));
 }
 
+// An open row is in the address (#seq-N): a link to it opens it.
 function toggle(item) {
   if (!item.detail) {
     item.detail = detailOf(item.entry);
+    item.detail.hidden = item.row.hidden;
     item.row.after(item.detail);
     item.row.classList.add("open");
+    history.replaceState(null, "", `#seq-${item.entry.seq}`);
     return;
   }
   item.detail.remove();
   item.detail = null;
   item.row.classList.remove("open");
+  if (location.hash === `#seq-${item.entry.seq}`) history.replaceState(null, "", location.pathname + location.search);
 }
 
 // --- filters -------------------------------------------------------------------------
@@ -259,6 +263,8 @@ function add(entries) {
     journal.unshift(item);
   }
   body.prepend(fragment);
+  const linked = added.find((item) => location.hash === `#seq-${item.entry.seq}`);
+  if (linked) toggle(linked);
   while (journal.length > KEEP) {
     const gone = journal.pop();
     gone.row.remove();

@@ -243,6 +243,7 @@ def dashboard_works(base: str, page: Page) -> None:
     assert "cannot run an archived flow" in detail  # the response body
     assert '"user_id": "user_123"' in detail  # the request body
     assert "authorization: ****" in detail  # the credential as the journal masks it
+    assert page.evaluate("location.hash") == f"#seq-{quiva_archived}"  # a link to it
 
     # reset: the journal empties on the server and in the page
     page.evaluate("document.getElementById('reset').click()")
@@ -276,3 +277,32 @@ def test_with_an_admin_token_the_page_takes_it_once_from_its_address() -> None:
             page.evaluate("document.getElementById('reset').click()")
             page.wait_for("document.querySelectorAll('#entries tr').length === 0")
             assert journal(base, **bearer) == []
+
+
+def test_an_entry_with_violations_lists_them() -> None:
+    # The validation proxy journals each exchange with its `violations` (where, kind,
+    # message); the page lists them under the row. The entry is given to the page's own
+    # `add`, as the stream would; its other fields are a real journal entry's.
+    with running(MockConfig(apis=("wiv",))) as (base, _):
+        assert httpx.post(f"{base}/__mock/reset", headers=ADMIN).status_code == 200
+        assert send(base, WIV).status_code == 200
+        (entry,) = httpx.get(f"{base}/__mock/requests").json()["requests"]
+        violations = [
+            {"where": "response", "kind": "body-schema", "message": "'id' is a required property"},
+            {"where": "response", "kind": "header-missing", "message": "Location is required"},
+        ]
+        proxied = {**entry, "seq": entry["seq"] + 1000, "violations": violations}
+        with chromium_page(f"{base}/__mock/ui") as page:
+            page.wait_for(f"(rows => rows.length === 1)({ROWS})")
+            page.evaluate(f"add([{json.dumps(proxied)}])")
+            row = f"tr.entry[data-seq='{proxied['seq']}']"
+            assert "2 violations" in page.evaluate(f"document.querySelector({row!r}).innerText")
+            listed = page.evaluate(
+                f"document.querySelector({row!r}).click(),"
+                f" [...document.querySelectorAll({row + ' + tr.detail .violations li'!r})]"
+                ".map(li => li.innerText)"
+            )
+            assert listed == [
+                "response body-schema: 'id' is a required property",
+                "response header-missing: Location is required",
+            ]
