@@ -234,3 +234,9 @@ def test_an_open_stream_does_not_hold_up_shutdown() -> None:
         assert [how for _, how in ended] == ["ended"]
         assert ended[0][0] - stopped < 3
         assert exited < 10  # far from the 30 s the stream would have held it
+
+
+def test_serve_says_how_to_open_the_page_with_a_token() -> None:
+    with serve("wiv", "--admin-token", "given-token") as (_, base, told):
+        assert f"dashboard  {base}/__mock/ui (open it once with ?token=<admin token>)" in told
+        assert not any("given-token" in line for line in told)  # a token given is not echoed
