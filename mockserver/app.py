@@ -63,6 +63,7 @@ from .connexion_ext import (
     security_map_for,
     validator_map,
 )
+from .dashboard import JournalFeed
 from .errors import PROBLEM_JSON, MockError
 from .generate import Generator
 from .http import Limits, cors, mount_for
@@ -306,6 +307,7 @@ class MockServer:
         self.declared = {c.api_id: Declared.of(c.security_schemes) for c in contracts}
         self.mounts: dict[str, ApiMount] = {}
         self.preferences: dict[str, Preference] = {}
+        self.feed = JournalFeed()  # wakes the dashboard's journal streams
         mock_handler = MockHandler(self.mounts, self.state, config, self.preferences)
         connexion = PreparedConnexion(
             mock_handler,
@@ -439,6 +441,7 @@ class MockServer:
             api = mount.api_id if mount else None
         declared = self.declared.get(api, _NO_DECLARED) if api else _NO_DECLARED
         self.state.record(JournalEntry.of(scope, api, raw, status, response, started, declared))
+        self.feed.notify()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
