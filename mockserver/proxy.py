@@ -209,6 +209,7 @@ class ProxyServer:
         verdict: RequestVerdict | None = None
         violations: list[Violation] = []
         failure: str | None = None
+        relayed = False
         try:
             host = self.access.host_refusal(scope)
             refusal = (*host, None) if host is not None else self.limits.headers(scope)
@@ -237,6 +238,7 @@ class ProxyServer:
             violations.extend(
                 self.responses.check(verdict, status, headers, body, head=scope["method"] == "HEAD")
             )
+            relayed = True
         except asyncio.CancelledError:
             failure = failure or "cancelled"  # the proxy is shutting down
             raise
@@ -247,6 +249,8 @@ class ProxyServer:
             entry.violations = tuple(v.as_tuple() for v in violations)
             self.state.record(entry)
             self.tally.add(entry, self.upstream, failure, refused=verdict is None)
+        if relayed:  # the answer ends once journaled: a client that has it can read it there
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     def record(self, scope: Any, raw: bytes, status: int, response: bytes, started: float) -> None:
         """Journal a request the HTTP protocol refused before the app saw it (408, 431)."""
@@ -263,7 +267,8 @@ class ProxyServer:
     async def _forward(
         self, scope: Scope, raw: bytes, receive: Receive, send: Send
     ) -> tuple[int, dict[str, str], bytes | None]:
-        """Send the request upstream and relay its answer as it arrives; the status, the
+        """Send the request upstream and relay its answer as it arrives (all but its end,
+        sent by `_exchange` once the exchange is journaled); the status, the
         headers (lower-case names, first of each) and the body decoded for the checks
         (None when it was longer than `max_response_bytes` or in an unknown encoding)."""
         target = scope.get("raw_path") or scope["path"].encode()
@@ -330,7 +335,6 @@ class ProxyServer:
                 ) from None
             except httpx.TransportError as exc:
                 raise _Upstream("cut-short", 0, f"the answer ended early: {exc}") from None
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

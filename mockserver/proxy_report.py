@@ -26,6 +26,7 @@ __all__ = ["MAX_FINDINGS", "REPORT_VERSION", "Tally", "render_json", "render_jun
 REPORT_VERSION = 1
 MAX_FINDINGS = 500
 UNDOCUMENTED = "(no documented operation)"
+INTERRUPTIONS = frozenset({"client-gone", "cancelled"})  # not the upstream's failures
 
 
 @dataclass
@@ -85,6 +86,7 @@ class Tally:
     with_violations: int = 0
     violations: int = 0
     upstream_failures: Counter[str] = field(default_factory=Counter)  # by kind
+    interrupted: int = 0  # the client left, or the proxy stopped, before the end
     by_kind: Counter[tuple[str, str]] = field(default_factory=Counter)
     conforming: Counter[str] = field(default_factory=Counter)  # exchanges by operation
     seen: dict[tuple[str, str, str, str], Seen] = field(default_factory=dict)
@@ -96,7 +98,9 @@ class Tally:
         self.exchanges += 1
         if refused:
             self.refused += 1
-        if failure is not None:
+        if failure in INTERRUPTIONS:
+            self.interrupted += 1
+        elif failure is not None:
             self.upstream_failures[failure] += 1
         operation = entry.operation or UNDOCUMENTED
         if not entry.violations:
@@ -140,6 +144,7 @@ class Tally:
             "violations": self.violations,
             "refused_by_proxy": self.refused,
             "upstream_failures": dict(sorted(self.upstream_failures.items())),
+            "interrupted": self.interrupted,
             "by_kind": [
                 {"where": where, "kind": kind, "count": count}
                 for (where, kind), count in sorted(self.by_kind.items())
