@@ -55,3 +55,5 @@ class ProxyConfig:
     upstream_timeout: float = 30.0  # seconds to connect, and between two reads of an answer
     max_response_bytes: int = 10 * 1024 * 1024  # the most of an answer kept and validated
     # (a longer answer is still forwarded whole; its body is not validated)
+    fail_on: frozenset[str] = frozenset({"request", "response"})  # the sides whose
+    # violations fail the run; all are journaled and reported

@@ -70,7 +70,8 @@ _HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
-_NOT_FORWARDED = _HOP_BY_HOP | {b"host", b"content-length"}
+# `expect: 100-continue` is answered by the proxy's server; httpx sends the body anyway.
+_NOT_FORWARDED = _HOP_BY_HOP | {b"host", b"content-length", b"expect"}
 
 
 async def _never_called(_scope: Scope, _receive: Receive, _send: Send) -> None:
@@ -116,7 +117,7 @@ class ProxyServer:
             config.max_body_size, config.max_header_size, self.mounts, config.body_timeout
         )
         self.responses = ResponseChecks(contract)
-        self.tally = Tally(api=contract.api_id, upstream=self.upstream)
+        self.tally = Tally(api=contract.api_id, upstream=self.upstream, failing=proxy.fail_on)
         self.admin = self._admin() if config.admin else None
         self.client: httpx.AsyncClient | None = None
         self.started = False
@@ -289,7 +290,8 @@ class ProxyServer:
         except httpx.TransportError as exc:
             raise _Upstream("unreachable", 502, f"{url}: {exc or type(exc).__name__}") from None
         try:
-            sent = [(k, v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP]
+            # ASGI wants header names lower-case (HTTP reads them in any case)
+            sent = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP]
             await send(
                 {"type": "http.response.start", "status": response.status_code, "headers": sent}
             )
@@ -300,7 +302,7 @@ class ProxyServer:
         finally:
             await response.aclose()
         decoded = _decoded(body, response.headers.get("content-encoding", ""), self.proxy)
-        first = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in reversed(sent)}
+        first = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(sent)}
         return response.status_code, first, decoded
 
     async def _relay(

@@ -52,11 +52,26 @@ def add_parser(sub: Any) -> None:
         help="the most of an answer validated (default 10 MiB); a longer one is forwarded "
         "whole, its body unchecked",
     )
+    proxy.add_argument(
+        "--fail-on",
+        choices=["any", "response"],
+        default="any",
+        help="which violations fail the run (exit 1, JUnit failures): any (default), or "
+        "only the backend's answers (a test suite that sends invalid requests on purpose)",
+    )
     proxy.add_argument("--max-body-size", type=_count(1), default=1_048_576, metavar="BYTES")
     proxy.add_argument(
         "--admin-token",
         metavar="TOKEN",
         help="the admin API (/__mock/*) then needs 'Authorization: Bearer TOKEN'",
+    )
+    proxy.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a Host name to answer besides the bound address, localhost and IP addresses "
+        "(others get 421); repeatable; '*' accepts any",
     )
     proxy.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
@@ -78,12 +93,14 @@ def configs(args: argparse.Namespace) -> tuple[MockConfig, ProxyConfig]:
         cors=False,
         max_body_size=args.max_body_size,
         admin_token=args.admin_token or None,
+        allowed_hosts=tuple(args.allowed_host),
         on_start=_announce,
     )
     proxy = ProxyConfig(
         upstream=args.upstream,
         upstream_timeout=args.upstream_timeout,
         max_response_bytes=args.max_response_bytes,
+        fail_on=frozenset({"response"} if args.fail_on == "response" else {"request", "response"}),
     )
     return config, proxy
 

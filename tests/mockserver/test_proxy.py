@@ -437,18 +437,25 @@ def test_the_command_reports_violations_on_ctrl_c_and_exits_1(tmp_path: Path) ->
     assert "2 exchanges, 1 violation in 1 of them" in out and f"report: {report}" in out
 
 
-def test_the_command_exits_0_on_sigterm_when_the_contract_held(tmp_path: Path) -> None:
+def test_the_command_exits_0_on_sigterm_when_the_answers_held(tmp_path: Path) -> None:
+    """`--fail-on response`: a suite's deliberately invalid request (no credentials, to see
+    the 401) is reported, and the run still conforms."""
     report = tmp_path / "proxy.json"
+    options = ("--report", str(report), "--fail-on", "response")
     with (
         serve(CORRECT["quiva"]()) as upstream,
-        proxy_process("quiva", "--upstream", upstream, "--report", str(report)) as (process, base),
+        proxy_process("quiva", "--upstream", upstream, *options) as (process, base),
         httpx.Client(base_url=base, timeout=10) as client,
     ):
         assert send(client, CONTRACTS["quiva"], case("quiva", "run")).status_code == 200
+        assert send(client, CONTRACTS["quiva"], case("quiva", "no-credentials")).status_code == 401
         stopped(process, signal.SIGTERM)
         assert process.returncode == 0
     written = json.loads(report.read_text())
-    assert (written["conforms"], written["exchanges"], written["findings"]) == (True, 1, [])
+    assert (written["conforms"], written["exchanges"], written["violations"]) == (True, 2, 1)
+    assert [(f["where"], f["kind"]) for f in written["findings"]] == [
+        ("request", "missing-credentials")
+    ]
 
 
 def test_an_upstream_that_never_answers_does_not_fail_the_run(tmp_path: Path) -> None:
