@@ -53,6 +53,13 @@ def add_parser(sub: Any) -> None:
         "whole, its body unchecked",
     )
     proxy.add_argument(
+        "--shutdown-timeout",
+        type=_seconds,
+        default=5.0,
+        metavar="SECONDS",
+        help="at shutdown, exchanges in flight get this long (default 5)",
+    )
+    proxy.add_argument(
         "--fail-on",
         choices=["any", "response"],
         default="any",
@@ -94,6 +101,7 @@ def configs(args: argparse.Namespace) -> tuple[MockConfig, ProxyConfig]:
         max_body_size=args.max_body_size,
         admin_token=args.admin_token or None,
         allowed_hosts=tuple(args.allowed_host),
+        shutdown_timeout=args.shutdown_timeout,
         on_start=_announce,
     )
     proxy = ProxyConfig(
