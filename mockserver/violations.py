@@ -136,7 +136,12 @@ def _credentials(lane: Lane, scope: Scope) -> Violation | None:
 
 
 async def check_request(dispatcher: Dispatcher, scope: Scope, raw: bytes) -> RequestVerdict:
-    """Route the request and judge it: credentials, parameters, media type, body."""
+    """Route the request and judge it: credentials, parameters, media type, body. A
+    browser's CORS preflight is the browser's, not a call of the API: not judged."""
+    if scope["method"] == "OPTIONS" and any(
+        name == b"access-control-request-method" for name, _ in scope["headers"]
+    ):
+        return RequestVerdict(None, ())
     matched = dispatcher.match(scope)
     if matched is None or isinstance(matched, tuple):
         where = f"{scope['method']} {scope['path']}"
