@@ -45,7 +45,7 @@ from .http import Limits
 from .lanes import Dispatcher
 from .mount import ApiMount
 from .negotiate import Preference
-from .proxy_report import Tally
+from .proxy_report import INTERRUPTIONS, Tally
 from .redact import Declared
 from .refuse import problem_bytes
 from .state import InMemoryState, JournalEntry, State
@@ -120,7 +120,6 @@ class ProxyServer:
         self.tally = Tally(api=contract.api_id, upstream=self.upstream, failing=proxy.fail_on)
         self.admin = self._admin() if config.admin else None
         self.client: httpx.AsyncClient | None = None
-        self.started = False
 
     def describe(self) -> list[dict[str, Any]]:
         return [
@@ -192,7 +191,6 @@ class ProxyServer:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self._client()
-                self.started = True
                 if self.config.on_start is not None:
                     self.config.on_start(self)
                 await send({"type": "lifespan.startup.complete"})
@@ -227,7 +225,12 @@ class ProxyServer:
                 status, headers, body = await self._forward(scope, raw, receive, send)
             except _Upstream as exc:
                 failure = exc.kind
-                note.rule = f"proxy: upstream {exc.kind}: {exc.message}"
+                told = (
+                    exc.message
+                    if exc.kind in INTERRUPTIONS
+                    else f"upstream {exc.kind}: {exc.message}"
+                )
+                note.rule = f"proxy: {told}"
                 status = exc.answered
                 if not exc.answered:  # nothing was sent yet: the client gets the problem
                     status, kept = exc.status, self._problem(exc)
@@ -288,7 +291,9 @@ class ProxyServer:
             seconds = self.proxy.upstream_timeout
             raise _Upstream("timeout", 504, f"{url} did not answer within {seconds:g} s") from None
         except httpx.TransportError as exc:
-            raise _Upstream("unreachable", 502, f"{url}: {exc or type(exc).__name__}") from None
+            raise _Upstream(
+                "unreachable", 502, f"{url}: {str(exc) or type(exc).__name__}"
+            ) from None
         try:
             # ASGI wants header names lower-case (HTTP reads them in any case)
             sent = [(k.lower(), v) for k, v in response.headers.raw if k.lower() not in _HOP_BY_HOP]

@@ -21,7 +21,14 @@ from contracts.verify.junit import render_junit
 
 from .state import JournalEntry
 
-__all__ = ["MAX_FINDINGS", "REPORT_VERSION", "Tally", "render_json", "render_junit_xml"]
+__all__ = [
+    "INTERRUPTIONS",
+    "MAX_FINDINGS",
+    "REPORT_VERSION",
+    "Tally",
+    "render_json",
+    "render_junit_xml",
+]
 
 REPORT_VERSION = 1
 MAX_FINDINGS = 500
