@@ -91,6 +91,9 @@ def configs(args: argparse.Namespace) -> tuple[MockConfig, ProxyConfig]:
         raise UsageError(f"--upstream {args.upstream!r} is not an http:// or https:// URL")
     if upstream.query or upstream.fragment:
         raise UsageError(f"--upstream {args.upstream!r}: a base URL has no query or fragment")
+    for option, path in (("--report", args.report), ("--junit-xml", args.junit_xml)):
+        if path is not None and not Path(path).resolve().parent.is_dir():
+            raise UsageError(f"{option} {path}: no directory {Path(path).parent} to write it in")
     if args.port > 65535:
         raise UsageError(f"--port {args.port} is not a TCP port")
     config = MockConfig(

@@ -478,18 +478,25 @@ def test_an_upstream_that_never_answers_does_not_fail_the_run(tmp_path: Path) ->
     assert written["conforms"] is True and written["upstream_failures"] == {"unreachable": 1}
 
 
-def test_a_bad_upstream_url_is_one_line_and_exit_2() -> None:
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["--upstream", "localhost:8000"],
+            "--upstream 'localhost:8000' is not an http:// or https:// URL",
+        ),
+        (
+            ["--upstream", "http://127.0.0.1:1", "--report", "no/such/dir/r.json"],
+            "--report no/such/dir/r.json: no directory no/such/dir to write it in",
+        ),
+    ],
+    ids=["upstream", "report"],
+)
+def test_bad_options_are_one_line_and_exit_2(args: list[str], expected: str) -> None:
     done = subprocess.run(
-        [*MOCKSERVER, "proxy", "quiva", "--upstream", "localhost:8000"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
+        [*MOCKSERVER, "proxy", "quiva", *args], cwd=ROOT, capture_output=True, text=True, timeout=30
     )
-    assert done.returncode == 2
-    assert done.stderr == (
-        "mockserver: --upstream 'localhost:8000' is not an http:// or https:// URL\n"
-    )
+    assert (done.returncode, done.stderr) == (2, f"mockserver: {expected}\n")
 
 
 # -- any document ---------------------------------------------------------------------------
