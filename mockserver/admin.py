@@ -7,23 +7,43 @@ It is mounted beside the APIs, never under one, so no API path can collide with 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from .dashboard import dashboard_routes
+from contracts.catalog import Contract
+
+from .dashboard import JournalFeed, dashboard_routes
 from .negotiate import Preference, parse_preference
+from .state import State
 
-if TYPE_CHECKING:
-    from .app import MockServer
-
-__all__ = ["admin_app"]
+__all__ = ["Administered", "admin_app"]
 
 
-def admin_app(server: MockServer) -> Starlette:
+class Administered(Protocol):
+    """What the admin API reads of the server it administers (`app.MockServer`, the
+    validation proxy's `proxy.ProxyServer`)."""
+
+    @property
+    def contracts(self) -> Sequence[Contract]: ...
+
+    @property
+    def state(self) -> State: ...
+
+    @property
+    def preferences(self) -> dict[str, Preference]: ...
+
+    @property
+    def feed(self) -> JournalFeed: ...
+
+    def describe(self) -> list[dict[str, Any]]: ...
+
+
+def admin_app(server: Administered) -> Starlette:
     async def health(_request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "apis": server.describe(), **server.state.stats()})
 

@@ -93,7 +93,7 @@ from .render import (
 from .represent import concrete, is_json, non_json_body
 from .state import InMemoryState, JournalEntry, State
 
-__all__ = ["MockServer"]
+__all__ = ["MockServer", "answer_admin", "is_admin_path", "mount_contracts"]
 
 log = logging.getLogger("mockserver")
 _NO_DECLARED = Declared()
@@ -309,49 +309,7 @@ class MockServer:
         self.preferences: dict[str, Preference] = {}
         self.feed = JournalFeed()  # wakes the dashboard's journal streams
         mock_handler = MockHandler(self.mounts, self.state, config, self.preferences)
-        connexion = PreparedConnexion(
-            mock_handler,
-            middlewares=[
-                ExceptionMiddleware,
-                SwaggerUIMiddleware,
-                RoutingMiddleware,
-                SecurityMiddleware,
-                CachedRequestValidationMiddleware,
-            ],
-            resolver=PathResolver(),
-            validator_map=validator_map(),
-            uri_parser_class=StyledURIParser,
-        )
-        single = len(contracts) == 1
-        for contract in contracts:
-            mount = ApiMount(
-                api_id=contract.api_id,
-                contract=contract,
-                behaviour=ApiBehaviour(
-                    contract.api_id, contract.scenarios, contract.security_schemes
-                ),
-                runtimes={
-                    operation_key(op.method, op.path): OperationRuntime.build(op, contract)
-                    for op in contract.operations
-                },
-            )
-            bases = [f"/{contract.api_id}"] + ([""] if single else [])
-            with spec_errors(contract):
-                document = PreparedSpecification(connexion_document(contract))
-            for base in bases:
-                self.mounts[base] = mount
-                with spec_errors(contract):
-                    connexion.add_prepared_api(
-                        document.clone(),
-                        base_path=base,
-                        security_map=security_map_for(
-                            contract.scenarios, contract.security_schemes
-                        ),
-                        swagger_ui_options=None,
-                    )
-        handler = error_handler(self.mounts)
-        connexion.add_error_handler(ProblemException, handler)
-        connexion.add_error_handler(Exception, handler)
+        connexion = mount_contracts(mock_handler, contracts, self.mounts)
         self.connexion = connexion
         from .admin import admin_app
 
@@ -385,19 +343,8 @@ class MockServer:
             return
         if scope["type"] != "http":
             return
-        path: str = scope["path"]
-        if (path == "/__mock" or path.startswith("/__mock/")) and self.admin is not None:
-            refusal = self.access.host_refusal(scope) or self.access.admin_refusal(scope)
-            if refusal is None:
-                await self.admin(scope, receive, send)
-            else:
-                await send_bytes(
-                    send,
-                    refusal[0],
-                    json_bytes({"error": refusal[1]}),
-                    "application/json",
-                    [(b"www-authenticate", b"Bearer")] if refusal[0] == 401 else None,
-                )
+        if self.admin is not None and is_admin_path(scope["path"]):
+            await answer_admin(self.access, self.admin, scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -467,3 +414,78 @@ def _nearest_operations(mount: ApiMount, method: str, path: str) -> str:
         return f"operations: {', '.join(keys)}"
     nearest = difflib.get_close_matches(f"{method} {path}", keys, n=NEAREST_SHOWN, cutoff=0)
     return f"nearest operations: {', '.join(nearest)} (of {len(keys)})"
+
+
+def is_admin_path(path: str) -> bool:
+    return path == "/__mock" or path.startswith("/__mock/")
+
+
+async def answer_admin(
+    access: Access, admin: ASGIApp, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """An admin API call, once past the Host check and the admin token and cross-site
+    checks (`access`); refused in JSON otherwise."""
+    refusal = access.host_refusal(scope) or access.admin_refusal(scope)
+    if refusal is None:
+        await admin(scope, receive, send)
+        return
+    await send_bytes(
+        send,
+        refusal[0],
+        json_bytes({"error": refusal[1]}),
+        "application/json",
+        [(b"www-authenticate", b"Bearer")] if refusal[0] == 401 else None,
+    )
+
+
+def mount_contracts(
+    handler: ASGIApp,
+    contracts: list[Contract],
+    mounts: dict[str, ApiMount],
+    *,
+    prefixed: bool = True,
+) -> PreparedConnexion:
+    """Connexion's stack (route → guard → validate → `handler`) over every contract,
+    each under `/<id>` (`prefixed`) and also at the root when it is the only one; the
+    mounts filled in, by base path. Unprefixed: one contract, at the root only (the
+    validation proxy, which stands where the real backend's paths are)."""
+    connexion = PreparedConnexion(
+        handler,
+        middlewares=[
+            ExceptionMiddleware,
+            SwaggerUIMiddleware,
+            RoutingMiddleware,
+            SecurityMiddleware,
+            CachedRequestValidationMiddleware,
+        ],
+        resolver=PathResolver(),
+        validator_map=validator_map(),
+        uri_parser_class=StyledURIParser,
+    )
+    single = len(contracts) == 1
+    for contract in contracts:
+        mount = ApiMount(
+            api_id=contract.api_id,
+            contract=contract,
+            behaviour=ApiBehaviour(contract.api_id, contract.scenarios, contract.security_schemes),
+            runtimes={
+                operation_key(op.method, op.path): OperationRuntime.build(op, contract)
+                for op in contract.operations
+            },
+        )
+        bases = [f"/{contract.api_id}", *([""] if single else [])] if prefixed else [""]
+        with spec_errors(contract):
+            document = PreparedSpecification(connexion_document(contract))
+        for base in bases:
+            mounts[base] = mount
+            with spec_errors(contract):
+                connexion.add_prepared_api(
+                    document.clone(),
+                    base_path=base,
+                    security_map=security_map_for(contract.scenarios, contract.security_schemes),
+                    swagger_ui_options=None,
+                )
+    handler_of_errors = error_handler(mounts)
+    connexion.add_error_handler(ProblemException, handler_of_errors)
+    connexion.add_error_handler(Exception, handler_of_errors)
+    return connexion

@@ -6,11 +6,13 @@ load in a forked child (`catalog.start_loading`) while this process imports Conn
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contracts.catalog import (
     MOCK_RECURSION,
+    Contract,
     default_specs_dir,
     find_specs,
     resolve_spec_argument,
@@ -23,11 +25,20 @@ from .served_examples import log_invalid_examples, prepare_contract
 if TYPE_CHECKING:
     from .app import MockServer
 
-__all__ = ["build_app"]
+__all__ = ["build_app", "load_contracts"]
 
 
 def build_app(config: MockConfig) -> MockServer:
     """Load every contract named by `config.apis` (all of specs/ if empty) and serve them."""
+    loaded = load_contracts(config)
+    from .app import MockServer  # Connexion is imported while the child loads
+
+    return MockServer(config, loaded())
+
+
+def load_contracts(config: MockConfig) -> Callable[[], list[Contract]]:
+    """Start loading every contract named by `config.apis` (all of specs/ if empty) in a
+    forked child; call the result for the contracts (their invalid examples logged)."""
     specs_dir = config.specs_dir or default_specs_dir()
     paths = (
         [resolve_spec_argument(a, specs_dir) for a in config.apis]
@@ -45,9 +56,11 @@ def build_app(config: MockConfig) -> MockServer:
         recursion=MOCK_RECURSION,
         prepare=prepare_contract,
     )
-    from .app import MockServer  # Connexion is imported while the child loads
 
-    contracts = loaded()
-    for contract in contracts:
-        log_invalid_examples(contract)
-    return MockServer(config, contracts)
+    def received() -> list[Contract]:
+        contracts = loaded()
+        for contract in contracts:
+            log_invalid_examples(contract)
+        return contracts
+
+    return received

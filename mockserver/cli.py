@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
+    from .proxy_command import add_parser as add_proxy_parser
+
+    add_proxy_parser(sub)
     return parser
 
 
@@ -280,6 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "proxy":
+            from .proxy_command import run as run_proxy
+
+            return run_proxy(args)
         return serve(args, argv)
     except FlowcontractError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MockConfig"]
+__all__ = ["MockConfig", "ProxyConfig"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,3 +43,17 @@ class MockConfig:
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProxyConfig:
+    """The validation proxy (`mockserver proxy`): where it forwards, and how long and how
+    much of each answer it waits for and checks. Its own host, port, request limits,
+    journal and admin API are a `MockConfig`'s."""
+
+    upstream: str  # the real backend's base URL, `http(s)://host[:port][/path]`
+    upstream_timeout: float = 30.0  # seconds to connect, and between two reads of an answer
+    max_response_bytes: int = 10 * 1024 * 1024  # the most of an answer kept and validated
+    # (a longer answer is still forwarded whole; its body is not validated)
+    fail_on: frozenset[str] = frozenset({"request", "response"})  # the sides whose
+    # violations fail the run; all are journaled and reported

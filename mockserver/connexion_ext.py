@@ -857,8 +857,17 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
     def _checked_body_validator(self, scope: Any) -> Any:
         """Parameters and media type checked (raising Connexion's problems); the body's
         validator, or None when the operation takes no body of this media type."""
+        self.check_parameters(scope)
+        return self.body_validator(scope)
+
+    def check_parameters(self, scope: Any) -> None:
+        """The path, query, header and cookie parameters; raises Connexion's problem."""
         if scope.get("query_string") or not self._nothing_to_check_without_query:
             self._parameters.validate(scope)
+
+    def body_validator(self, scope: Any) -> Any:
+        """The request's media type checked (raises Connexion's 415 problem); the body's
+        validator, or None when the operation takes no body of this media type."""
         raw = next((v for k, v in scope["headers"] if k == b"content-type"), None)
         parsed = self._content_types.get(raw)
         if parsed is None:  # Connexion's own parsing, once per distinct header value
@@ -885,6 +894,22 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         if not raw or not isinstance(validator, MockJSONBodyValidator):
             return STREAMED
         return validator.check(raw)
+
+    async def check_whole_body(self, scope: Any, raw: bytes, validator: Any) -> None:
+        """Validate a body already read whole with `validator` (from `body_validator`),
+        on the path Connexion takes for it (`check`'s, else the `receive` channel's);
+        raises Connexion's problem. The validation proxy's body check."""
+        if raw and isinstance(validator, _FormBody):
+            await PendingForm(validator)(scope, raw)
+        elif raw and isinstance(validator, MockJSONBodyValidator):
+            validator.check(raw)
+        else:
+            sent = [{"type": "http.request", "body": raw, "more_body": False}]
+
+            async def receive() -> Any:
+                return sent.pop() if sent else {"type": "http.disconnect"}
+
+            await validator.wrap_receive(receive, scope=dict(scope))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         validator = self._checked_body_validator(scope)

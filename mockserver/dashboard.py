@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 if TYPE_CHECKING:
-    from .app import MockServer
+    from .admin import Administered
 
 __all__ = ["BATCH", "HEARTBEAT", "POLL", "UI_PATHS", "JournalFeed", "dashboard_routes"]
 
@@ -106,7 +106,7 @@ def _since(request: Request) -> int | None:
     return int(raw)
 
 
-def dashboard_routes(server: MockServer) -> list[Route]:
+def dashboard_routes(server: Administered) -> list[Route]:
     """The page's three files and the journal's stream, for the admin app."""
     ui = files("mockserver") / "ui"
     loaded = {path: ((ui / name).read_bytes(), media) for name, (path, media) in _FILES.items()}
@@ -142,7 +142,7 @@ def dashboard_routes(server: MockServer) -> list[Route]:
 
 
 async def _events(
-    server: MockServer, woken: asyncio.Event, api: str | None, since: int
+    server: Administered, woken: asyncio.Event, api: str | None, since: int
 ) -> AsyncIterator[bytes]:
     feed = server.feed
     try:

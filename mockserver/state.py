@@ -65,6 +65,9 @@ class JournalEntry:
     lane: str | None = None  # `express` or `connexion`; None when refused before routing
     seq: int = 0
     truncated: tuple[str, ...] = ()  # what was cut from the request, and how much
+    # the validation proxy's findings on this exchange: (where, kind, message) each,
+    # where is `request` or `response` (`mockserver.violations`)
+    violations: tuple[tuple[str, str, str], ...] = ()
 
     @classmethod
     def of(
@@ -141,6 +144,7 @@ class JournalEntry:
             self.lane,
             self.seq,
             self.truncated,
+            self.violations,
         )
 
     @property
@@ -191,6 +195,10 @@ class JournalEntry:
             "duration_ms": self.duration_ms,
             "connection": self.connection,
             "truncated": list(self.truncated),
+            "violations": [
+                {"where": where, "kind": kind, "message": message}
+                for where, kind, message in self.violations
+            ],
         }
 
 

@@ -37,11 +37,36 @@ def test_mockserver_uses_only_the_contract_core() -> None:
         "contracts.requests",
         "contracts.yamlsource",  # the file limits (--max-spec-bytes)
     )
+    # The validation proxy's reports are `contracts verify`'s findings and JUnit writer
+    # (plain data and text: neither imports Schemathesis), in that one module.
+    reports = {
+        "mockserver/proxy_report.py": ("contracts.verify.findings", "contracts.verify.junit")
+    }
     offenders = {
-        f: sorted(m for m in n if m.startswith("contracts") and not m.startswith(allowed))
+        f: sorted(
+            m
+            for m in n
+            if m.startswith("contracts")
+            and not m.startswith(allowed)
+            and m not in reports.get(f, ())
+        )
         for f, n in imports("mockserver").items()
     }
     assert {f: m for f, m in offenders.items() if m} == {}
+
+
+def test_the_proxy_reports_without_schemathesis() -> None:
+    """Importing the proxy's report writers (verify's findings and JUnit) leaves
+    Schemathesis and `requests` out of the proxy's process."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, mockserver.proxy_report; "
+        "print(sorted(m for m in ('schemathesis', 'requests') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def _module_graph(package: str) -> dict[str, set[str]]:

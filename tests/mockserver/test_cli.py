@@ -103,7 +103,7 @@ def test_own_scenarios_file_replaces_the_fixtures(tmp_path: Path) -> None:
         .replace("archived: {state: archived}", "gone-flow: {state: archived}")
     )
     with serve("quiva", "--scenarios", str(own)) as (_, base, _):
-        headers = {"Authorization": "Bearer t"}
+        headers = {"Authorization": "Bearer qv_test_token"}
         gone = httpx.post(
             f"{base}/quiva/hub/workflows/c/gone-flow/run", json={"trigger": {}}, headers=headers
         )
@@ -219,7 +219,7 @@ def test_reload_picks_up_a_changed_spec(tmp_path: Path) -> None:
         text=True,
     )
     url = f"http://127.0.0.1:{port}/quiva/hub/workflows/c/archived/run"
-    kwargs = {"json": {"trigger": {}}, "headers": {"Authorization": "Bearer t"}}
+    kwargs = {"json": {"trigger": {}}, "headers": {"Authorization": "Bearer qv_test_token"}}
 
     def answer() -> object:
         try:

@@ -44,6 +44,6 @@ def test_cors_off() -> None:
         post = httpx.post(
             base + URL,
             json={"trigger": {}},
-            headers={"Origin": ORIGIN, "Authorization": "Bearer t"},
+            headers={"Origin": ORIGIN, "Authorization": "Bearer qv_test_token"},
         )
         assert post.status_code == 200 and "access-control-allow-origin" not in post.headers
