@@ -144,14 +144,15 @@ def generate_python(apis: list[str], out: Path) -> None:
         )
 
 
-def generate_typescript(apis: list[str], out: Path, node_modules: Path) -> None:
+def generate_typescript(apis: list[str], out: Path, node_modules: Path) -> subprocess.Popen[bytes]:
+    """Starts the generation of both TypeScript clients (generate.mjs)."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "node_modules").unlink(missing_ok=True)
     (out / "node_modules").symlink_to(node_modules)
     for script in ("generate.mjs", "check.mjs"):
         shutil.copy(HERE / script, out)
-    subprocess.run(
-        ["node", "generate.mjs", str(SPECS), *apis], cwd=out, check=True, stdout=subprocess.DEVNULL
+    return subprocess.Popen(
+        ["node", "generate.mjs", str(SPECS), *apis], cwd=out, stdout=subprocess.DEVNULL
     )
 
 
@@ -164,9 +165,11 @@ def mock_server() -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    mockserver = Path(sys.executable).with_name("mockserver")
+    # `mockserver serve` of this interpreter's flowcontract, serving ./specs
+    command = "import sys; from mockserver.cli import main; sys.exit(main())"
     process = subprocess.Popen(
-        [str(mockserver), "serve", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-c", command, "serve", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
@@ -320,37 +323,36 @@ def main() -> int:
     started = time.monotonic()
     cases = documented_cases()
     apis = sorted({case.api for case in cases})
+    typescript = work / "typescript"
     node_modules = install_npm(work)
     print(f"npm ci: {time.monotonic() - started:.0f}s", flush=True)
+    # the node processes run beside the Python work: each is mostly one busy thread
+    generating = generate_typescript(apis, typescript, node_modules)
     generate_python(apis, work / "python")
-    generate_typescript(apis, work / "typescript", node_modules)
-    (work / "typescript" / "bodies.json").write_text(json.dumps(documented_bodies()))
-    (work / "typescript" / "cases.json").write_text(
-        json.dumps([dataclasses.asdict(case) for case in cases])
-    )
+    if generating.wait() != 0:
+        return 1
+    (typescript / "bodies.json").write_text(json.dumps(documented_bodies()))
+    (typescript / "cases.json").write_text(json.dumps([dataclasses.asdict(c) for c in cases]))
     print(f"generated: {time.monotonic() - started:.0f}s", flush=True)
     failures: list[str] = []
-    typecheck = subprocess.run(
-        ["node", "check.mjs", "typecheck"], cwd=work / "typescript", capture_output=True, text=True
-    )
-    if typecheck.returncode != 0:
-        failures.append(f"tsc --noEmit over the documented bodies:\n{typecheck.stdout}")
+    typecheck = _node(typescript, "typecheck")
     sys.path.insert(0, str(work / "python"))
     with mock_server() as base:
+        typescript_run = _node(typescript, "run", base)
         for case in cases:
             why = python_case(case, base)
             if why is not None:
                 failures.append(f"openapi-python-client {case.api} {case.name}: {why}")
-        run = subprocess.run(
-            ["node", "check.mjs", "run", base],
-            cwd=work / "typescript",
-            capture_output=True,
-            text=True,
-        )
-        *failed, sent = run.stdout.splitlines() or ["nothing"]
+        out, err = typescript_run.communicate()
+        *failed, sent = out.splitlines() or ["nothing"]
         failures += failed
         if sent != f"sent {2 * len(cases)}":
-            failures.append(f"the TypeScript runner did not finish ({sent}):\n{run.stderr}")
+            failures.append(f"the TypeScript runner did not finish ({sent}):\n{out}{err}")
+    out, err = typecheck.communicate()
+    if typecheck.returncode != 0:
+        failures.append(
+            f"tsc --noEmit over the documented bodies ({typescript}/bodies.ts):\n{out}{err}"
+        )
     for failure in failures:
         print(failure)
     print(
@@ -358,6 +360,16 @@ def main() -> int:
         f"{len(failures)} failures ({time.monotonic() - started:.0f}s)"
     )
     return 1 if failures else 0
+
+
+def _node(typescript: Path, *arguments: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        ["node", "check.mjs", *arguments],
+        cwd=typescript,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 if __name__ == "__main__":
