@@ -6,9 +6,11 @@ time from launch to the first answer to the document's first operation (`*` when
 does not conform; `/__mock/health` for a document without operations); then every operation is
 called once over one keep-alive connection and judged by openapi-core (tests/corpus/conformance.py);
 RSS of the server's process tree after the calls (from /proc); then `contracts verify` of the
-mock against the document (exit status; `-` with --no-verify).
+mock against the document (exit status; `-` with --no-verify). With `--prism`, Prism
+(`-v warn --errors=false`, installed into bench/.tools/ as bench/run.py does) is measured the same
+way on the same document in the same run, and the ratios ours ÷ Prism are printed.
 
-    python bench/corpus_table.py [--only ID ...] [--no-verify] [--max-examples N]
+    python bench/corpus_table.py [--only ID ...] [--no-verify] [--max-examples N] [--prism]
 
 Prints a Markdown table. Run alone: it is a measurement (the machine is shared).
 """
@@ -21,15 +23,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
-from run import free_port, tree_rss_mb  # noqa: E402  (bench/run.py: /proc readings)
+from run import ensure_prism, free_port, tree_rss_mb  # noqa: E402  (bench/run.py)
 
 from tests.corpus import DOCUMENTS, Document, load_document, materialize  # noqa: E402
 from tests.corpus.conformance import Judge, exercise, send  # noqa: E402
@@ -39,59 +44,86 @@ BIN = Path(sys.executable).parent
 
 
 @dataclass
-class Row:
-    document: Document
+class Served:
+    """One server's figures on one document."""
+
     startup_s: float | None = None
     startup_correct: bool = False
     rss_mb: float | None = None
     valid: int = 0
-    verify: str = "-"
     error: str = ""
 
 
-def measure(document: Document, workdir: Path, *, verify: bool, max_examples: int) -> Row:
-    row = Row(document)
-    path = materialize(document, workdir)
-    data = load_document(path)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    api = f"{base}/{document.id}"
-    log = (workdir / f"{document.id}.log").open("w+")
-    launched = time.perf_counter()
-    server = subprocess.Popen(
-        [str(BIN / "mockserver"), "serve", str(path), "--port", str(port), "--seed", "7"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+@dataclass
+class Row:
+    document: Document
+    ours: Served
+    prism: Served | None = None
+    verify: str = "-"
+
+
+@contextmanager
+def launched(
+    argv: list[str], base: str, prefix: str, health: str, data: dict[str, Any], log_path: Path
+) -> Iterator[tuple[Served, subprocess.Popen[bytes]]]:
+    """Start a server, wait for its first answer to the document's first operation (or to
+    `health` when the document has none), call every operation once over one
+    keep-alive connection, judge the answers with openapi-core and read the tree's RSS; the
+    server stays up inside the block and is stopped after it."""
+    served = Served()
+    log = log_path.open("w+")
+    started = time.perf_counter()
+    server = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     try:
+        api = base + prefix
         probe = next(calls(data), None)
         judge = Judge(data, api) if probe else None
-        deadline = launched + 300
         with httpx.Client(base_url=api if probe else base, timeout=30) as client:
-            while time.perf_counter() < deadline:
+            while time.perf_counter() < started + 300:
                 if server.poll() is not None:
                     log.seek(0)
-                    row.error = _cause(log.read()) or f"exit {server.returncode}"
-                    return row
+                    served.error = _cause(log.read()) or f"exit {server.returncode}"
+                    break
                 try:
                     if probe is not None and judge is not None:
                         response = send(client, probe)
-                        row.startup_correct = not judge.errors(probe, response)
+                        served.startup_correct = not judge.errors(probe, response)
                     else:
-                        response = client.get("/__mock/health")
-                        row.startup_correct = response.status_code == 200
+                        response = client.get(health)
+                        served.startup_correct = response.status_code < 500
                 except httpx.TransportError:
                     time.sleep(0.02)
                     continue
-                row.startup_s = time.perf_counter() - launched
+                served.startup_s = time.perf_counter() - started
                 break
-        if row.startup_s is None:
-            row.error = "no answer within 300 s"
-            return row
-        outcomes = exercise(data, api)
-        row.valid = sum(o.valid for o in outcomes)
-        row.rss_mb, _ = tree_rss_mb(server.pid)
-        if verify:
+            else:
+                served.error = "no answer within 300 s"
+        if served.startup_s is not None:
+            served.valid = sum(o.valid for o in exercise(data, api))
+            served.rss_mb, _ = tree_rss_mb(server.pid)
+        yield served, server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+def measure(
+    document: Document, workdir: Path, *, verify: bool, max_examples: int, prism: Path | None
+) -> Row:
+    path = materialize(document, workdir)
+    data = load_document(path)
+    port = free_port()
+    ours_argv = [str(BIN / "mockserver"), "serve", str(path), "--port", str(port), "--seed", "7"]
+    base = f"http://127.0.0.1:{port}"
+    log = workdir / f"{document.id}.log"
+    with launched(ours_argv, base, f"/{document.id}", "/__mock/health", data, log) as (ours, _):
+        api = f"{base}/{document.id}"
+        row = Row(document, ours)
+        if verify and ours.startup_s is not None:
             command = [str(BIN / "contracts"), "verify", str(path), "--base-url", api]
             result = subprocess.run(
                 [*command, "--max-examples", str(max_examples), "--seed", "1"],
@@ -101,13 +133,19 @@ def measure(document: Document, workdir: Path, *, verify: bool, max_examples: in
                 check=False,
             )
             row.verify = str(result.returncode)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+    if prism is not None:
+        port = free_port()
+        # Prism at its fastest (as bench/run.py runs it): warnings only, no error simulation.
+        prism_argv = [str(prism), "mock", "-h", "127.0.0.1", "-p", str(port), "-v", "warn"]
+        with launched(
+            [*prism_argv, "--errors=false", str(path)],
+            f"http://127.0.0.1:{port}",
+            "",
+            "/",
+            data,
+            workdir / f"{document.id}.prism.log",
+        ) as (prism_served, _):
+            row.prism = prism_served
     return row
 
 
@@ -122,27 +160,42 @@ def _cause(output: str) -> str:
     return (causes or lines or [""])[-1]
 
 
+def _cells(served: Served | None, operations: int) -> list[str]:
+    if served is None:
+        return ["-", "-", "-"]
+    if served.error or served.startup_s is None:
+        return [f"does not start: {served.error[:100].replace('|', '/')}", "-", f"0/{operations}"]
+    start = f"{served.startup_s:.2f}{'' if served.startup_correct else '*'}"
+    rss = f"{served.rss_mb:.0f}" if served.rss_mb is not None else "-"
+    return [start, rss, f"{served.valid}/{operations}"]
+
+
+def _ratio(ours: float | None, theirs: float | None) -> str:
+    return f"{ours / theirs:.2f}x" if ours and theirs else "-"
+
+
 def table(rows: list[Row]) -> str:
-    lines = [
-        "| document | OpenAPI | operations | start s | RSS MB | valid n/N | verify |",
-        "|---|---|---:|---:|---:|---:|---:|",
-    ]
+    with_prism = any(r.prism is not None for r in rows)
+    head = ["document", "OpenAPI", "operations", "start s", "RSS MB", "valid n/N", "verify"]
+    if with_prism:
+        head += ["Prism start s", "Prism RSS MB", "Prism valid n/N", "start ÷ Prism", "RSS ÷ Prism"]
+    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
     for r in rows:
         d = r.document
-        if r.error:
-            lines.append(
-                f"| {d.id} | {d.openapi} | {d.operations} | does not start: "
-                f"{r.error[:120].replace('|', '/')} | - | 0/{d.operations} | - |"
-            )
-            continue
-        start = f"{r.startup_s:.2f}{'' if r.startup_correct else '*'}"
-        rss = f"{r.rss_mb:.0f}" if r.rss_mb is not None else "-"
-        lines.append(
-            f"| {d.id} | {d.openapi} | {d.operations} | {start} | {rss} "
-            f"| {r.valid}/{d.operations} | {r.verify} |"
-        )
+        cells = [d.id, d.openapi, str(d.operations), *_cells(r.ours, d.operations), r.verify]
+        if with_prism:
+            prism = r.prism or Served()
+            cells += _cells(r.prism, d.operations)
+            cells += [
+                _ratio(r.ours.startup_s, prism.startup_s),
+                _ratio(r.ours.rss_mb, prism.rss_mb),
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("`*`: the first answer did not conform (start-up is then launch → first answer).")
+    lines.append(
+        "`*`: the first answer did not conform (start-up is then launch → first answer). "
+        "valid: answers openapi-core finds documented and valid, one call per operation."
+    )
     return "\n".join(lines)
 
 
@@ -151,13 +204,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", help="document ids (default: all)")
     parser.add_argument("--no-verify", action="store_true", help="skip `contracts verify`")
     parser.add_argument("--max-examples", type=int, default=5, help="verify's properties phase")
+    parser.add_argument(
+        "--prism", action="store_true", help="also Prism (installed by bench/run.py's rule)"
+    )
     args = parser.parse_args(argv)
+    prism = ensure_prism(lambda line: print(line, file=sys.stderr)) if args.prism else None
     chosen = [d for d in DOCUMENTS if not args.only or d.id in args.only]
     rows = []
     with tempfile.TemporaryDirectory(prefix="corpus-table-") as tmp:
         for document in chosen:
             row = measure(
-                document, Path(tmp), verify=not args.no_verify, max_examples=args.max_examples
+                document,
+                Path(tmp),
+                verify=not args.no_verify,
+                max_examples=args.max_examples,
+                prism=prism,
             )
             print(f"{document.id}: done", file=sys.stderr, flush=True)
             rows.append(row)

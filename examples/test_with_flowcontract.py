@@ -1,12 +1,5 @@
-"""A test suite that uses flowcontract's pytest plugin: copy it into your project.
-
-Installing flowcontract registers the plugin: no import, no conftest. The fixture
-`flowcontract_mock` is a real mock of the five APIs on a free loopback port (one per test
-session), reset for each test. The code under test here is `QuivaClient`, a client of quiva's
-run endpoint as an application would write it: the tests point it at the mock and check what
-it sent, and a request that breaks quiva's contract fails the test that sent it.
-docs/pytest-plugin.md describes the fixture, the marker and the ini options.
-"""
+"""flowcontract's pytest plugin at work (copy it): the code under test, `QuivaClient`, runs
+against a real mock of quiva; docs/pytest-plugin.md describes the fixture and the marker."""
 
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ API's token and cross-site checks.
 - Admin token: bound to a loopback address the admin API is open, as it always was (unless
   a token is set); bound to any other address every `/__mock/*` call but `/__mock/health`
   needs `Authorization: Bearer <token>` (401 otherwise).
+- The dashboard's static files (`/__mock/ui`, its script and style: code the package ships,
+  no data) are open like `/__mock/health`, Host check aside: a browser navigating to the
+  page cannot send the token; the page sends it with every call it makes for data.
 - Cross-site: a call that changes state (`POST /__mock/reset`) needs a JSON content type
   or an `X-Mock-Admin` header, which no form post or simple cross-origin request can send
   (either makes a browser ask a preflight, which the admin API never grants), and is
@@ -24,11 +27,13 @@ from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dashboard import UI_PATHS
+
 __all__ = ["Access", "Refusal", "is_loopback"]
 
 Refusal = tuple[int, str]  # status, why
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_OPEN_ADMIN_PATHS = frozenset({"/__mock/health"})
+_OPEN_ADMIN_PATHS = frozenset({"/__mock/health", *UI_PATHS})
 
 
 def is_loopback(host: str) -> bool:

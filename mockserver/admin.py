@@ -1,4 +1,5 @@
-"""The admin API under `/__mock/`: health, the request journal, reset, default preferences.
+"""The admin API under `/__mock/`: health, the request journal (also as a stream, and the
+dashboard page that shows it: `dashboard`), reset, default preferences.
 
 It is mounted beside the APIs, never under one, so no API path can collide with it.
 """
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .dashboard import dashboard_routes
 from .negotiate import Preference, parse_preference
 
 if TYPE_CHECKING:
@@ -53,6 +55,7 @@ def admin_app(server: MockServer) -> Starlette:
     async def reset(_request: Request) -> JSONResponse:
         server.state.reset()
         server.preferences.clear()
+        server.feed.reset()
         return JSONResponse({"status": "reset", "apis": sorted(c.api_id for c in server.contracts)})
 
     def preferences_reply() -> JSONResponse:
@@ -106,6 +109,7 @@ def admin_app(server: MockServer) -> Starlette:
             Route("/__mock/prefer", show_prefer, methods=["GET"]),
             Route("/__mock/prefer", set_prefer, methods=["PUT"]),
             Route("/__mock/prefer", clear_prefer, methods=["DELETE"]),
+            *dashboard_routes(server),
         ]
     )
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import difflib
 import json
 import logging
 import time
@@ -62,6 +63,7 @@ from .connexion_ext import (
     security_map_for,
     validator_map,
 )
+from .dashboard import JournalFeed
 from .errors import PROBLEM_JSON, MockError
 from .generate import Generator
 from .http import Limits, cors, mount_for
@@ -161,9 +163,12 @@ class MockHandler:
             return
         # Under an API's mount, answer as that API would: its error shape.
         note_of(scope).api = mount.api_id
-        known = ", ".join(rt.operation.key for rt in mount.runtimes.values())
         status, body, media_type = refusal(
-            mount, 404, f"{detail}; operations: {known}", {"reason": 404}, code="no-route"
+            mount,
+            404,
+            f"{detail}; {_nearest_operations(mount, scope['method'], scope['path'])}",
+            {"reason": 404},
+            code="no-route",
         )
         await send_bytes(send, status, body, media_type)
 
@@ -302,6 +307,7 @@ class MockServer:
         self.declared = {c.api_id: Declared.of(c.security_schemes) for c in contracts}
         self.mounts: dict[str, ApiMount] = {}
         self.preferences: dict[str, Preference] = {}
+        self.feed = JournalFeed()  # wakes the dashboard's journal streams
         mock_handler = MockHandler(self.mounts, self.state, config, self.preferences)
         connexion = PreparedConnexion(
             mock_handler,
@@ -435,6 +441,7 @@ class MockServer:
             api = mount.api_id if mount else None
         declared = self.declared.get(api, _NO_DECLARED) if api else _NO_DECLARED
         self.state.record(JournalEntry.of(scope, api, raw, status, response, started, declared))
+        self.feed.notify()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -447,3 +454,16 @@ class MockServer:
             elif message["type"] == "lifespan.shutdown":
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+NEAREST_SHOWN = 10
+
+
+def _nearest_operations(mount: ApiMount, method: str, path: str) -> str:
+    """The operations a 404 names: all of a small API's, else the `NEAREST_SHOWN` closest to
+    the request (GitHub's 1,223 would make a 60 KB answer)."""
+    keys = [rt.operation.key for rt in mount.runtimes.values()]
+    if len(keys) <= NEAREST_SHOWN:
+        return f"operations: {', '.join(keys)}"
+    nearest = difflib.get_close_matches(f"{method} {path}", keys, n=NEAREST_SHOWN, cutoff=0)
+    return f"nearest operations: {', '.join(nearest)} (of {len(keys)})"

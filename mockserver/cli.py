@@ -200,6 +200,8 @@ def _announce(server: Any) -> None:
         print(f"{'':<10} also at {server.config.base_url}/ (the vendor's own paths)", flush=True)
     if server.config.admin:
         print(f"{'admin':<10} {server.config.base_url}/__mock/health", flush=True)
+        token = " (open it once with ?token=<admin token>)" if server.config.admin_token else ""
+        print(f"{'dashboard':<10} {server.config.base_url}/__mock/ui{token}", flush=True)
     print("Ready. Press Ctrl-C to stop.", flush=True)
 
 

@@ -12,6 +12,9 @@ configuration on the app it serves), adds:
   `max_header_size`): past it the connection gets 431 and is closed before more is read.
   Below the cap, oversized headers reach the app, which answers 431 in the API's shape.
 
+At a graceful shutdown it first ends the journal's streams (`dashboard`: an open dashboard
+page), which would otherwise hold the shutdown up until its timeout.
+
 The body-read timeout is the app's (`http.Limits.body`: 408 in the API's shape); the
 keep-alive idle timeout and the graceful-shutdown timeout are uvicorn's own
 (`timeout_keep_alive`, `timeout_graceful_shutdown`), set from the same configuration.
@@ -29,6 +32,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .asgi import RequestNote
 from .config import MockConfig
+from .dashboard import JournalFeed
 from .errors import PROBLEM_JSON, problem
 
 __all__ = ["HEADER_CAP_FACTOR", "GuardedHttpToolsProtocol", "uvicorn_settings"]
@@ -108,6 +112,11 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         }
         self.mock.record(scope, b"", status, reply.partition(b"\r\n\r\n")[2], self._started)
 
+    def shutdown(self) -> None:
+        if self.mock is not None:
+            self.mock.feed.close()
+        super().shutdown()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_timer()
         super().connection_lost(exc)
@@ -150,6 +159,7 @@ class _Journaling(Protocol):
     """What the protocol needs of the mock (`app.MockServer`)."""
 
     config: MockConfig
+    feed: JournalFeed
 
     def record(
         self, scope: Any, raw: bytes, status: int, response: bytes, started: float

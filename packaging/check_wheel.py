@@ -83,6 +83,20 @@ def main() -> None:
         check(health is not None, "mockserver serve answers /__mock/health")
         assert health is not None
         check([a["id"] for a in health["apis"]] == ids, "it serves the five installed APIs")
+        ui = Path(mockserver.__file__ or "").parent / "ui"
+        for name, media_type in (
+            ("dashboard.html", "text/html"),
+            ("dashboard.js", "text/javascript"),
+            ("dashboard.css", "text/css"),
+        ):
+            path = "/__mock/ui" if name.endswith(".html") else f"/__mock/ui/{name}"
+            with urllib.request.urlopen(f"{base}{path}", timeout=10) as reply:
+                served, served_type = reply.read(), reply.headers["content-type"]
+            shipped = (ui / name).read_bytes() if (ui / name).is_file() else None
+            check(
+                served == shipped and served_type.startswith(media_type),
+                f"the dashboard's {name} ships in the wheel and is served at {path}",
+            )
 
         from contracts import load_contract
 

@@ -222,3 +222,17 @@ def test_a_thousand_operations_serve(tmp_path: Path) -> None:
         "resource 49",
     ]
     assert unknown.status_code == 404
+
+
+def test_a_404_names_the_nearest_operations_not_all_of_them(tmp_path: Path) -> None:
+    spec = tmp_path / "large.yaml"
+    generator = ROOT / "bench" / "gen_large_spec.py"
+    subprocess.run([sys.executable, str(generator), str(spec), "--operations", "40"], check=True)
+    with running(MockConfig(apis=(str(spec),))) as (base, _server):
+        unknown = httpx.get(f"{base}/large/collection17/itemz/abc", timeout=10)
+    assert unknown.status_code == 404
+    detail = unknown.text
+    assert "no documented operation matches GET /large/collection17/itemz/abc" in detail
+    named = detail.split("nearest operations: ", 1)[1].split(" (of 40)")[0].split(", ")
+    assert len(named) == 10
+    assert named[0] == "GET /collection17/items/{id}"

@@ -15,7 +15,7 @@ QUIVA = load_contract(SPECS / "quiva.yaml")
 RUN = success_request(QUIVA)
 
 
-@pytest.mark.parametrize("encoded", ["%00", "%01", "%0A", "%0D", "%1F", "%7F", "abc%00def"])
+@pytest.mark.parametrize("encoded", ["%00", "%01", "%0A", "%0D", "%1F", "abc%00def"])
 def test_a_control_character_in_a_path_parameter_is_a_400(
     fresh: httpx.Client, encoded: str
 ) -> None:
@@ -35,6 +35,6 @@ def test_a_control_character_in_a_path_parameter_is_a_400(
 
 def test_printable_and_encoded_non_ascii_parameters_still_pass(fresh: httpx.Client) -> None:
     flow = RUN["url"].split("/")[-2]
-    for value in ("a%20b", "caf%C3%A9", "x~y"):
+    for value in ("a%20b", "caf%C3%A9", "x~y", "del%7F"):  # DEL is no C0 character
         url = RUN["url"].replace(f"/{flow}/run", f"/{value}/run")
         assert fresh.request(**{**RUN, "url": url}).status_code == 200
