@@ -69,7 +69,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         origin = _origin(file.src_uri)
         for target in _links((ROOT / origin).read_text()):
             resolved = _resolve(origin, target)
-            if resolved is not None and _site_page(resolved) is None:
+            if resolved is not None and _site_uri(resolved, files) is None:
                 linked.add(resolved)
     for path in sorted(linked):
         if (ROOT / path).is_file():
@@ -94,7 +94,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         if resolved is None:
             return match.group(0)
         _, hash_, anchor = target.partition("#")
-        uri = _site_page(resolved) or f"{_REPO_FILES}/{resolved}"
+        uri = _site_uri(resolved, files) or f"{_REPO_FILES}/{resolved}"
         relative = posixpath.relpath(uri, posixpath.dirname(here) or ".")
         return f"{match.group(1)}{relative}{hash_}{anchor}{match.group(3)}"
 
@@ -137,6 +137,21 @@ def _resolve(origin: str, target: str) -> str | None:
     if not path or "://" in path or path.startswith(("mailto:", "/")):
         return None
     return posixpath.normpath(posixpath.join(posixpath.dirname(origin), path))
+
+
+def _site_uri(repo_path: str, files: Files) -> str | None:
+    """Where the site has `repo_path`: a page, or a file of docs/ (an image); None if nowhere."""
+    page = _site_page(repo_path)
+    if page is not None:
+        return page
+    in_docs = files.get_file_from_path(repo_path.removeprefix("docs/"))
+    if (
+        repo_path.startswith("docs/")
+        and in_docs is not None
+        and not in_docs.inclusion.is_excluded()
+    ):
+        return in_docs.src_uri
+    return None
 
 
 def _site_page(repo_path: str) -> str | None:
