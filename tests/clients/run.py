@@ -3,8 +3,9 @@
 Generates three clients of each contract in specs/ as a user would (openapi-python-client;
 @hey-api/openapi-ts; openapi-typescript types + openapi-fetch, with the npm versions pinned
 in package-lock.json), starts one `mockserver serve` for the five APIs, and sends every
-documented case of the scenarios files through each client: the status must be the case's,
-and the client must parse the answer into its documented type. The documented request bodies
+documented case of the scenarios files and every request example of the specs through each
+client: the status must be the documented one, and what the client parsed must be the body
+the mock sent. The documented request bodies
 (every request example of the specs) must type-check against both TypeScript clients' types
 (`tsc --noEmit`). Exit 0 when all of that holds, 1 otherwise, with one line per failure.
 
@@ -35,6 +36,7 @@ import httpx
 
 from contracts import find_specs, load_contract
 from contracts.requests import case_request
+from contracts.verify.documented import example_requests as verify_example_requests
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -84,6 +86,37 @@ def documented_cases() -> list[DocumentedCase]:
                     media_type=case.expect.media_type,
                 )
             )
+    return cases
+
+
+def documented_examples() -> list[DocumentedCase]:
+    """Each request example of the specs, sent as `contracts verify` sends it: documented
+    parameters, the default credential, answered with its paired example's status (else the
+    operation's first 2xx)."""
+    cases = []
+    for spec in find_specs(SPECS):
+        contract = load_contract(spec)
+        pairs = contract.scenarios.pairs if contract.scenarios else {}
+        for operation in contract.operations:
+            success = min(s for s in operation.responses if s.startswith("2"))
+            for name, request, _ in verify_example_requests(contract, operation):
+                paired = operation.response_example(pairs.get(name, ""))
+                cases.append(
+                    DocumentedCase(
+                        api=contract.api_id,
+                        name=f"example {name}",
+                        summary=f"request example {name}",
+                        method=operation.method.upper(),
+                        path=operation.path,
+                        path_params=dict(request.path),
+                        query=dict(request.query),
+                        headers=request.all_headers(contract),
+                        has_body=request.has_body,
+                        body=request.body,
+                        status=int(paired[0].status if paired else success),
+                        media_type=paired[1] if paired else "application/json",
+                    )
+                )
     return cases
 
 
@@ -321,7 +354,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=ROOT / ".clients")
     work = parser.parse_args().work.resolve()
     started = time.monotonic()
-    cases = documented_cases()
+    cases = documented_cases() + documented_examples()
     apis = sorted({case.api for case in cases})
     typescript = work / "typescript"
     node_modules = install_npm(work)
