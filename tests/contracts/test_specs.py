@@ -101,3 +101,29 @@ def test_upstream_is_the_vendor_document_verbatim(path: Path) -> None:
         pytest.skip("vendor seeds are not beside this checkout")
     text = path.read_text()
     assert any(text.strip() in seed.read_text() for seed in seeds.glob("*.txt"))
+
+
+def _bare_objects(node: object, path: tuple[str, ...] = ()) -> list[str]:
+    """Where a schema says `type: object` and nothing about its keys."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        says_nothing = not {
+            "properties",
+            "additionalProperties",
+            "patternProperties",
+            "$ref",
+        } & set(node) and not {"allOf", "oneOf", "anyOf"} & set(node)
+        if node.get("type") == "object" and says_nothing:
+            found.append("/".join(path))
+        for key, value in node.items():
+            found += _bare_objects(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _bare_objects(value, (*path, str(index)))
+    return found
+
+
+def test_any_object_says_so(contract: Contract) -> None:
+    """A field documented as any object says `additionalProperties: true`: openapi-typescript
+    types a bare `type: object` as `Record<string, never>` (docs/clients.md)."""
+    assert _bare_objects(contract.source.data) == []
