@@ -13,12 +13,10 @@ from mockserver.pytest_plugin import FlowcontractMock  # the fixture's type, for
 
 
 class WorkflowError(Exception):
-    """quiva refused to run the workflow; the message is quiva's."""
+    pass
 
 
-class QuivaClient:
-    """The code under test: runs quiva workflows."""
-
+class QuivaClient:  # the code under test
     def __init__(self, base_url: str, token: str):
         self.http = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"})
 
