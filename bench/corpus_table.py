@@ -87,7 +87,10 @@ def launched(
                 try:
                     if probe is not None and judge is not None:
                         response = send(client, probe)
-                        served.startup_correct = not judge.errors(probe, response)
+                        try:
+                            served.startup_correct = not judge.errors(probe, response)
+                        except KeyError:  # openapi-core: an operation without `responses`
+                            served.startup_correct = True
                     else:
                         response = client.get(health)
                         served.startup_correct = response.status_code < 500
@@ -99,7 +102,12 @@ def launched(
             else:
                 served.error = "no answer within 300 s"
         if served.startup_s is not None:
-            served.valid = sum(o.valid for o in exercise(data, api))
+            try:
+                served.valid = sum(o.valid for o in exercise(data, api))
+            except httpx.TransportError as error:  # the server died under the calls
+                served.error = f"stopped answering: {error}"
+            except KeyError as error:  # openapi-core cannot judge (an operation without responses)
+                served.error = f"not judged: openapi-core KeyError {error}"
             served.rss_mb, _ = tree_rss_mb(server.pid)
         yield served, server
     finally:
@@ -163,40 +171,39 @@ def _cause(output: str) -> str:
 def _cells(served: Served | None, operations: int) -> list[str]:
     if served is None:
         return ["-", "-", "-"]
-    if served.error or served.startup_s is None:
-        return [f"does not start: {served.error[:100].replace('|', '/')}", "-", f"0/{operations}"]
+    error = served.error[:100].replace("|", "/")
+    if served.startup_s is None:
+        return [f"does not start: {error}", "-", f"0/{operations}"]
     start = f"{served.startup_s:.2f}{'' if served.startup_correct else '*'}"
     rss = f"{served.rss_mb:.0f}" if served.rss_mb is not None else "-"
-    return [start, rss, f"{served.valid}/{operations}"]
+    return [start, rss, error or f"{served.valid}/{operations}"]
 
 
 def _ratio(ours: float | None, theirs: float | None) -> str:
     return f"{ours / theirs:.2f}x" if ours and theirs else "-"
 
 
-def table(rows: list[Row]) -> str:
-    with_prism = any(r.prism is not None for r in rows)
+def header(with_prism: bool) -> str:
     head = ["document", "OpenAPI", "operations", "start s", "RSS MB", "valid n/N", "verify"]
     if with_prism:
         head += ["Prism start s", "Prism RSS MB", "Prism valid n/N", "start ÷ Prism", "RSS ÷ Prism"]
-    lines = ["| " + " | ".join(head) + " |", "|---|---|" + "---:|" * (len(head) - 2)]
-    for r in rows:
-        d = r.document
-        cells = [d.id, d.openapi, str(d.operations), *_cells(r.ours, d.operations), r.verify]
-        if with_prism:
-            prism = r.prism or Served()
-            cells += _cells(r.prism, d.operations)
-            cells += [
-                _ratio(r.ours.startup_s, prism.startup_s),
-                _ratio(r.ours.rss_mb, prism.rss_mb),
-            ]
-        lines.append("| " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append(
-        "`*`: the first answer did not conform (start-up is then launch → first answer). "
-        "valid: answers openapi-core finds documented and valid, one call per operation."
-    )
-    return "\n".join(lines)
+    return "| " + " | ".join(head) + " |\n|---|---|" + "---:|" * (len(head) - 2)
+
+
+def line(r: Row, with_prism: bool) -> str:
+    d = r.document
+    cells = [d.id, d.openapi, str(d.operations), *_cells(r.ours, d.operations), r.verify]
+    if with_prism:
+        prism = r.prism or Served()
+        cells += _cells(r.prism, d.operations)
+        cells += [_ratio(r.ours.startup_s, prism.startup_s), _ratio(r.ours.rss_mb, prism.rss_mb)]
+    return "| " + " | ".join(cells) + " |"
+
+
+FOOTNOTE = (
+    "`*`: the first answer did not conform (start-up is then launch → first answer). "
+    "valid: answers openapi-core finds documented and valid, one call per operation."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     prism = ensure_prism(lambda line: print(line, file=sys.stderr)) if args.prism else None
     chosen = [d for d in DOCUMENTS if not args.only or d.id in args.only]
-    rows = []
+    print(header(prism is not None), flush=True)
     with tempfile.TemporaryDirectory(prefix="corpus-table-") as tmp:
         for document in chosen:
             row = measure(
@@ -220,9 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                 max_examples=args.max_examples,
                 prism=prism,
             )
-            print(f"{document.id}: done", file=sys.stderr, flush=True)
-            rows.append(row)
-    print(table(rows))
+            print(line(row, prism is not None), flush=True)
+    print(f"\n{FOOTNOTE}")
     return 0
 
 
