@@ -13,10 +13,10 @@ What keeps the value valid:
   `discriminator` sets its property to the branch's mapping key (OpenAPI validators check
   the branch the key names; plain JSON Schema validators, such as Schemathesis', still
   want one branch only: both readings are met where the schema allows); `not` is retried.
-  A discriminator no branch can carry (each branch fixes the property to a value other
-  than its tag: `type: {enum: [track]}` under the implicit tag `TrackObject`) has no
-  value both readings accept: an optional property of that schema is left out, an array
-  of it is as short as `minItems` allows.
+  A branch that fixes the property to a value other than its tag (`type: {enum: [track]}`
+  under the implicit tag `TrackObject`) is drawn only when no other branch can carry its
+  tag; when none can, no value meets both readings: an optional property of that schema
+  is left out, an array of it is as short as `minItems` allows.
 - Recursion is depth-bounded: below `OPTIONAL_DEPTH` only required fields are filled and
   arrays are as short as `minItems` allows; `$ref`s are followed in `document` when given.
 - Strings never hold a lone surrogate (UTF-8 cannot encode one): regex classes that
@@ -354,7 +354,8 @@ class _Draw:
                     found = self.discriminator_value(branches[i], discriminator)
                     if found is not None:
                         tags[i] = found
-                indexes = list(tags) or indexes
+                carriers = [i for i in tags if self.carries(branches[i], prop, tags[i])]
+                indexes = carriers or list(tags) or indexes
             fresh = [i for i in indexes if (id(branches), i) not in self.failed]
             index = self.rng.choice(fresh or indexes)
             self.chosen.append((id(branches), index))
@@ -414,10 +415,14 @@ class _Draw:
             return False
         for branch in branches:
             tag = self.discriminator_value(branch, discriminator)
-            fixed = self.fixed_values(branch, prop, 0)
-            if tag is None or fixed is None or tag in fixed:
+            if tag is None or self.carries(branch, prop, tag):
                 return False
         return True
+
+    def carries(self, branch: Any, prop: str, tag: str) -> bool:
+        """Whether `branch` allows its discriminator tag as the value of `prop`."""
+        fixed = self.fixed_values(branch, prop, 0)
+        return fixed is None or tag in fixed
 
     def fixed_values(self, schema: Any, prop: str, depth: int) -> list[Any] | None:
         """The values `schema` (with its `allOf` parts) allows for `prop`, when an `enum`
