@@ -9,6 +9,8 @@ for failures that are not the API's fault, on every schema verify builds:
   render as server-filled excepted; or a 400 for a path parameter holding a control
   character (`%00`-`%1F`, `%7F`), which a `type: string` schema allows but HTTP servers
   (the mock among them) refuse. Any other rejection of valid input stays a finding.
+- `status_code_conformance` for an operation that documents no response (OpenAPI 3.1 makes
+  `responses` optional): no status can be a documented one, so none is a finding.
 - `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
   well-formed credential), a *made-up* credential being accepted is documented behaviour; a request
   with *no* credential being accepted is still a finding.
@@ -26,7 +28,12 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import schemathesis
-from schemathesis.openapi.checks import AuthScenario, IgnoredAuth, RejectedPositiveData
+from schemathesis.openapi.checks import (
+    AuthScenario,
+    IgnoredAuth,
+    RejectedPositiveData,
+    UndefinedStatusCode,
+)
 
 from ..catalog import Contract
 from .phases.errors import without_rendered
@@ -77,6 +84,8 @@ def failure_filter(contract: Contract) -> Any:
     ) -> bool:
         if isinstance(failure, IgnoredAuth):
             return not (accept_unknown and failure.scenario != AuthScenario.NO_AUTH)
+        if isinstance(failure, UndefinedStatusCode) and not failure.defined_status_codes:
+            return False  # the operation documents no response: nothing to conform to
         if response.status_code == 400 and _control_in_path(case, response):
             # a control character in a URL path is refused before any contract applies
             # (rejected, or a 400 the operation does not document): not a finding

@@ -25,13 +25,17 @@ import pytest
 
 from contracts.catalog import load_contract
 from contracts.requests import default_parameters, schema_value
+from mockserver.config import MockConfig
+from tests.conftest import ROOT
 from tests.contracts.bookshelf import API_KEY, BASIC
 from tests.contracts.bookshelf import SPEC as BOOKSHELF
 from tests.contracts.bookshelf import app as bookshelf_app
 from tests.contracts.hostile import SPEC, hostile
 from tests.contracts.test_verify import console_script
 from tests.implementations import serve
+from tests.mockserver.conftest import running
 
+FIXTURES = ROOT / "tests" / "fixtures"
 REQUEST_TIMEOUT = 1
 DEADLINE = 16
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -300,3 +304,16 @@ def test_a_value_made_up_from_a_schema_is_valid_against_it(schema: dict[str, Any
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     ).validate(value)
     assert value != "example" or schema.get("type") == "string"
+
+
+def test_an_operation_documenting_no_response_is_no_finding_whatever_it_answers(
+    tmp_path: Path,
+) -> None:
+    """OpenAPI 3.1 makes `responses` optional: no status can be a documented one, so
+    Schemathesis's `status_code_conformance` is no finding there (the mock answers 204)."""
+    spec = FIXTURES / "noresponses31.yaml"
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/noresponses31", tmp_path, "--token", "any-token")
+    assert run.status == 0, run.stdout
+    examples = next(p for p in run.report["phases"] if p["name"] == "examples")
+    assert examples["requests"] == 1 and examples["passed"] > 0
