@@ -520,10 +520,19 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise BadRequestProblem(detail=f"the body is not valid JSON: {exc}") from None
         except RecursionError:
             raise BadRequestProblem(detail="the body's JSON nests too deeply") from None
-        if parsed is None and not self._nullable:
+        if parsed is None and not self._accepts_null:
             # A literal `null` is a body, and not an object: only an empty body is absent.
             raise BadRequestProblem(detail="the body is null; send an object or no body")
         return parsed
+
+    @property
+    def _accepts_null(self) -> bool:
+        """Whether a literal `null` body is valid: Connexion's `nullable` (3.0), or an
+        OpenAPI 3.1 schema `null` is an instance of (one without `type`, whose `properties`
+        and `required` constrain objects only)."""
+        if self._nullable:
+            return True
+        return ORIGINAL_SCHEMA in self._schema and bool(self._validator.is_valid(None))
 
     def check(self, raw: bytes) -> Any:
         """Parse and validate a body already read whole: what `wrap_receive` does, without

@@ -226,3 +226,18 @@ def test_an_operation_documenting_no_response_succeeds_without_a_body() -> None:
         unsatisfiable = client.get("/users", headers={**bearer, "Prefer": "code=200"})
         assert unsatisfiable.status_code == 422
         assert "documents no 200 response; available: none" in unsatisfiable.text
+
+
+@pytest.mark.parametrize("express", [True, False], ids=["express", "connexion"])
+def test_a_literal_null_body_is_accepted_where_the_3_1_schema_accepts_null(express: bool) -> None:
+    config = MockConfig(apis=(str(FIXTURES / "untyped31.yaml"),), express=express)
+    with running(config) as (base, _), httpx.Client(base_url=f"{base}/untyped31") as client:
+        json_type = {"Content-Type": "application/json"}
+        assert client.post("/backups", content=b"null", headers=json_type).status_code == 200
+        assert client.post("/backups", json={"with_uploads": True}).status_code == 200
+        refused = client.post("/backups", json={"with_uploads": "yes"})
+        assert (refused.status_code, "with_uploads" in refused.text) == (400, True)
+        # where the schema says `type: object`, a literal null is still refused
+        typed = client.post("/restores", content=b"null", headers=json_type)
+        assert typed.status_code == 400
+        assert "the body is null" in typed.text
