@@ -8,11 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..catalog import Contract, Operation
+from ..examples import schema_validator
 from ..requests import (
     Request,
     case_request,
     default_parameters,
     documented_values,
+    required_headers,
     scenarios_operation,
     schema_value,
 )
@@ -20,13 +22,27 @@ from ..requests import (
 __all__ = ["case_request", "default_parameters", "example_requests", "scenarios_operation"]
 
 
-def _schema_level_body(operation: Operation) -> dict[str, Any] | None:
-    """A body composed of the examples its schema's properties document (no media example)."""
+def _schema_level_body(contract: Contract, operation: Operation) -> tuple[dict[str, Any], bool]:
+    """A body composed of the examples its schema's properties document (no media example),
+    each one its property's schema accepts, and a value the schema allows for each required
+    property without one; and whether every value in it is documented. Empty: no property
+    documents a usable example."""
     content = (operation.request_body or {}).get("content") or {}
     schema = (content.get("application/json") or {}).get("schema") or {}
     props = schema.get("properties") or {}
-    body = {name: prop["example"] for name, prop in props.items() if "example" in prop}
-    return body or None
+    body = {
+        name: prop["example"]
+        for name, prop in props.items()
+        if isinstance(prop, dict)
+        and "example" in prop
+        and schema_validator(prop, contract.openapi_version).is_valid(prop["example"])
+    }
+    if not body:
+        return {}, True
+    missing = [name for name in schema.get("required") or () if name not in body]
+    for name in missing:
+        body[name] = schema_value(props.get(name) or {})
+    return body, not missing
 
 
 def example_requests(
@@ -35,34 +51,37 @@ def example_requests(
     """One request per documented request example, with documented parameters and
     credential, and whether every value in it is documented (else some come from schemas).
 
-    Without a request example: a body of the schema's property examples; else, where the
-    body is optional, no body; else a body the schema allows."""
+    Without a request example: a body of the schema's property examples (completed to what
+    the schema requires); else, where the body is optional, no body; else a body the schema
+    allows. Required header parameters are sent too."""
     path, query = default_parameters(contract, operation)
+    headers = required_headers(operation)
     documented = documented_values(contract, operation)
     examples = operation.request_examples
     if examples:
         for name, example in examples.items():
             yield (
                 name,
-                Request(path=path, query=query, body=example.value, has_body=True),
+                Request(path=path, query=query, headers=headers, body=example.value, has_body=True),
                 documented,
             )
         return
-    body = _schema_level_body(operation)
-    if body is not None:
+    body, documented_body = _schema_level_body(contract, operation)
+    if body:
         yield (
             "schema-examples",
-            Request(path=path, query=query, body=body, has_body=True),
-            documented,
+            Request(path=path, query=query, headers=headers, body=body, has_body=True),
+            documented and documented_body,
         )
     elif not (operation.request_body or {}).get("required"):
-        yield "no-body", Request(path=path, query=query), documented
+        yield "no-body", Request(path=path, query=query, headers=headers), documented
     else:
         content = (operation.request_body or {}).get("content") or {}
         schema = (content.get("application/json") or {}).get("schema")
         if isinstance(schema, dict):
+            value = schema_value(schema)
             yield (
                 "schema-body",
-                Request(path=path, query=query, body=schema_value(schema), has_body=True),
+                Request(path=path, query=query, headers=headers, body=value, has_body=True),
                 False,
             )

@@ -25,6 +25,7 @@ import pytest
 
 from contracts.catalog import load_contract
 from contracts.requests import default_parameters, schema_value
+from contracts.verify.documented import example_requests
 from mockserver.config import MockConfig
 from tests.conftest import ROOT
 from tests.contracts.bookshelf import API_KEY, BASIC
@@ -317,3 +318,22 @@ def test_an_operation_documenting_no_response_is_no_finding_whatever_it_answers(
     assert run.status == 0, run.stdout
     examples = next(p for p in run.report["phases"] if p["name"] == "examples")
     assert examples["requests"] == 1 and examples["passed"] > 0
+
+
+def test_a_request_assembled_from_property_examples_is_one_the_schema_accepts(
+    tmp_path: Path,
+) -> None:
+    """Without a request example, verify composes the body from its properties' examples:
+    an example its own property refuses is left out, a required property without one is
+    made up, and required header parameters are sent; the real mock accepts the result."""
+    spec = FIXTURES / "assembled.yaml"
+    contract = load_contract(str(spec))
+    operation = contract.operation("POST /categories")
+    [(name, request, documented)] = example_requests(contract, operation)
+    assert name == "schema-examples"
+    assert request.body == {"color": "49d9e9", "name": "example"}
+    assert set(request.headers) == {"Api-Key", "Api-Username"}
+    assert documented is False  # values made up from schemas: need only be as documented
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/assembled", tmp_path, "--phases", "examples")
+    assert run.status == 0, run.stdout
