@@ -624,9 +624,15 @@ class MockFormValidator(_FormBody, FormDataValidator):  # type: ignore[misc]
 class _ClosingMultiPartParser(MultiPartParser):
     """Starlette's multipart parser, its file parts closed once parsed (Connexion only
     looks at which parts are files, and never closes their temporary files), a malformed
-    body a 400."""
+    body a 400 (a body without a `Content-Type`, which Connexion hands to the operation's
+    only media type's parser, too: Starlette's raises a KeyError there)."""
 
     async def parse(self) -> FormData:
+        if "content-type" not in self.headers:
+            raise BadRequestProblem(
+                detail="the multipart body has no Content-Type: "
+                "send multipart/form-data; boundary=..."
+            )
         try:
             form = await super().parse()
         except MultiPartException as exc:  # Connexion lets it escape as a 500

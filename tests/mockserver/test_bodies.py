@@ -132,6 +132,13 @@ def test_a_malformed_multipart_body_is_a_400_not_a_failure_of_the_mock(
     assert refusal(sent) == f"the multipart body is malformed: {reason}."
 
 
+def test_a_multipart_body_without_a_content_type_is_a_400_not_a_failure_of_the_mock(
+    client: httpx.Client,
+) -> None:
+    sent = client.post("/uploads", content=b"--x\r\n\r\n--x--\r\n")
+    assert refusal(sent).startswith("the multipart body has no Content-Type")
+
+
 SPEC_31 = """
 openapi: 3.1.0
 info: {title: Write-only in 3.1, version: '1'}
