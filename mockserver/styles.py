@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 QUERY_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
-_TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+# `true`/`false` only, as Connexion and JSON read them: `1`/`0` are numbers (Schemathesis
+# sends them as a boolean of the wrong type and expects a refusal).
+_TRUE, _FALSE = frozenset({"true"}), frozenset({"false"})
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
