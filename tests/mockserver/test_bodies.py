@@ -80,6 +80,19 @@ def test_a_form_body_is_validated_and_reaches_templates_typed(client: httpx.Clie
     assert "'age' is a required" in refusal(client.post("/logins", data={"user": "ann"}))
 
 
+def test_an_optional_form_body_may_be_left_out(client: httpx.Client) -> None:
+    # The schema requires `criteria`, but only of a body that is sent.
+    assert client.post("/searches").status_code == 200
+    assert client.post("/searches", data={"criteria": "a:b", "rows": "5"}).status_code == 200
+    assert "'criteria' is a required" in refusal(client.post("/searches", data={"rows": "5"}))
+    chunked = client.post(
+        "/searches",
+        content=iter([b"rows=5"]),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert "'criteria' is a required" in refusal(chunked)
+
+
 def test_a_multipart_body_with_a_file_part(client: httpx.Client) -> None:
     fields = {"title": "t", "copies": "2", "meta": '{"source": "cam"}', "origin": '{"x": 1}'}
     answer = client.post("/uploads", data=fields, files={"file": ("a.txt", b"hello")})
