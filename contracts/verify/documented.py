@@ -4,7 +4,7 @@ with the mock's tests and the docs/cases.md listing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..catalog import Contract, Operation
@@ -20,13 +20,26 @@ from ..requests import (
 __all__ = ["case_request", "default_parameters", "example_requests", "scenarios_operation"]
 
 
-def _schema_level_body(operation: Operation) -> dict[str, Any] | None:
-    """A body composed of the examples its schema's properties document (no media example)."""
+def _schema_level_body(operation: Operation) -> tuple[dict[str, Any], bool] | None:
+    """A body composed of the examples its schema's properties document (no media example),
+    and whether every value in it is documented: a required property without an example
+    takes a value its schema allows; a `readOnly` one is never sent (the server sets it)."""
     content = (operation.request_body or {}).get("content") or {}
     schema = (content.get("application/json") or {}).get("schema") or {}
     props = schema.get("properties") or {}
-    body = {name: prop["example"] for name, prop in props.items() if "example" in prop}
-    return body or None
+    writable = {
+        name: prop
+        for name, prop in props.items()
+        if isinstance(prop, Mapping) and not prop.get("readOnly")
+    }
+    body = {name: prop["example"] for name, prop in writable.items() if "example" in prop}
+    if not body:
+        return None
+    missing = [
+        name for name in schema.get("required") or () if name in writable and name not in body
+    ]
+    body.update({name: schema_value(writable[name]) for name in missing})
+    return body, not missing
 
 
 def example_requests(
@@ -48,12 +61,13 @@ def example_requests(
                 documented,
             )
         return
-    body = _schema_level_body(operation)
-    if body is not None:
+    composed = _schema_level_body(operation)
+    if composed is not None:
+        body, complete = composed
         yield (
             "schema-examples",
             Request(path=path, query=query, body=body, has_body=True),
-            documented,
+            documented and complete,
         )
     elif not (operation.request_body or {}).get("required"):
         yield "no-body", Request(path=path, query=query), documented

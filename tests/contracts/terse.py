@@ -2,7 +2,8 @@
 
 Like many public specs (USPTO's, Vonage's), it documents no 400 and no 401: a correct
 server still refuses invalid input and a missing key, with statuses the contract cannot
-name. `contracts verify terse.yaml` must find nothing in `app()`, with or without
+name. Like Overseerr's, a body's properties carry examples, a `readOnly` one among them
+and a required one without. `contracts verify terse.yaml` must find nothing in `app()`, with or without
 `--api-key`; `app(refuse_zero=True)` refuses a valid value and must be reported.
 """
 
@@ -29,6 +30,31 @@ components:
   securitySchemes:
     key: {type: apiKey, in: header, name: X-Key}
 paths:
+  /counters:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [name, value]
+              properties:
+                id: {type: integer, readOnly: true, example: 7}
+                name: {type: string, pattern: "^[a-z]{1,10}$", example: hits}
+                value: {type: integer, minimum: 0, maximum: 100}
+      responses:
+        "201":
+          description: Created.
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [id, name, value]
+                properties:
+                  id: {type: integer}
+                  name: {type: string}
+                  value: {type: integer}
   /counters/{name}:
     put:
       security: [{key: []}]
@@ -90,6 +116,22 @@ def _integer(value: Any) -> bool:
 def app(*, refuse_zero: bool = False) -> Starlette:
     """The backend; `refuse_zero`: a defect, the valid value 0 refused with a 400."""
 
+    async def create_counter(request: Request) -> Response:
+        if _media_type(request) != "application/json":
+            return _refuse(415, "send application/json")
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return _refuse(400, "the body is not JSON")
+        if not isinstance(body, dict) or "id" in body:
+            return _refuse(400, "send {name, value}; the server sets the id")
+        name, value = body.get("name"), body.get("value")
+        if not (isinstance(name, str) and _NAME.match(name)):
+            return _refuse(400, "name: 1 to 10 lower-case letters")
+        if not _integer(value) or not 0 <= value <= 100:
+            return _refuse(400, "value: an integer from 0 to 100")
+        return JSONResponse({"id": 1, "name": name, "value": value}, status_code=201)
+
     async def put_counter(request: Request) -> Response:
         if request.headers.get("x-key") != API_KEY:
             return _refuse(401, "pass X-Key")
@@ -134,6 +176,7 @@ def app(*, refuse_zero: bool = False) -> Starlette:
 
     return Starlette(
         routes=[
+            Route("/counters", create_counter, methods=["POST"]),
             Route("/counters/{name}", put_counter, methods=["PUT"]),
             Route("/search", search, methods=["POST"]),
         ]

@@ -78,6 +78,9 @@ def test_a_form_body_is_validated_and_reaches_templates_typed(client: httpx.Clie
     commas = client.post("/logins", data={"user": "ann", "age": "1", "scopes": ["a,b", "c"]})
     assert commas.json()["received"]["scopes"] == ["a,b", "c"]
     assert "'age' is a required" in refusal(client.post("/logins", data={"user": "ann"}))
+    # A boolean is `true` or `false` on the wire; `0` is the integer a careless client sends.
+    zero = refusal(client.post("/logins", data={"user": "ann", "age": "1", "remember": "0"}))
+    assert zero == "remember: '0' is not of type 'boolean'"
 
 
 def test_an_optional_form_body_may_be_left_out(client: httpx.Client) -> None:
