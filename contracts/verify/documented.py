@@ -4,7 +4,7 @@ with the mock's tests and the docs/cases.md listing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..catalog import Contract, Operation
@@ -22,26 +22,33 @@ from ..requests import (
 __all__ = ["case_request", "default_parameters", "example_requests", "scenarios_operation"]
 
 
-def _schema_level_body(contract: Contract, operation: Operation) -> tuple[dict[str, Any], bool]:
+def _schema_level_body(
+    contract: Contract, operation: Operation
+) -> tuple[dict[str, Any], bool] | None:
     """A body composed of the examples its schema's properties document (no media example),
-    each one its property's schema accepts, and a value the schema allows for each required
-    property without one; and whether every value in it is documented. Empty: no property
-    documents a usable example."""
+    and whether every value in it is documented: an example its own property refuses is
+    left out, a required property without an example takes a value its schema allows; a
+    `readOnly` one is never sent (the server sets it)."""
     content = (operation.request_body or {}).get("content") or {}
     schema = (content.get("application/json") or {}).get("schema") or {}
     props = schema.get("properties") or {}
+    writable = {
+        name: prop
+        for name, prop in props.items()
+        if isinstance(prop, Mapping) and not prop.get("readOnly")
+    }
     body = {
         name: prop["example"]
-        for name, prop in props.items()
-        if isinstance(prop, dict)
-        and "example" in prop
+        for name, prop in writable.items()
+        if "example" in prop
         and schema_validator(prop, contract.openapi_version).is_valid(prop["example"])
     }
     if not body:
-        return {}, True
-    missing = [name for name in schema.get("required") or () if name not in body]
-    for name in missing:
-        body[name] = schema_value(props.get(name) or {})
+        return None
+    missing = [
+        name for name in schema.get("required") or () if name in writable and name not in body
+    ]
+    body.update({name: schema_value(writable[name]) for name in missing})
     return body, not missing
 
 
@@ -66,12 +73,13 @@ def example_requests(
                 documented,
             )
         return
-    body, documented_body = _schema_level_body(contract, operation)
-    if body:
+    composed = _schema_level_body(contract, operation)
+    if composed is not None:
+        body, complete = composed
         yield (
             "schema-examples",
             Request(path=path, query=query, headers=headers, body=body, has_body=True),
-            documented and documented_body,
+            documented and complete,
         )
     elif not (operation.request_body or {}).get("required"):
         yield "no-body", Request(path=path, query=query, headers=headers), documented

@@ -32,6 +32,9 @@ from tests.contracts.bookshelf import API_KEY, BASIC
 from tests.contracts.bookshelf import SPEC as BOOKSHELF
 from tests.contracts.bookshelf import app as bookshelf_app
 from tests.contracts.hostile import SPEC, hostile
+from tests.contracts.terse import API_KEY as TERSE_KEY
+from tests.contracts.terse import SPEC as TERSE
+from tests.contracts.terse import app as terse_app
 from tests.contracts.test_verify import console_script
 from tests.implementations import serve
 from tests.mockserver.conftest import running
@@ -337,3 +340,36 @@ def test_a_request_assembled_from_property_examples_is_one_the_schema_accepts(
     with running(MockConfig(apis=(str(spec),))) as (base, _app):
         run = _verify(spec, f"{base}/assembled", tmp_path, "--phases", "examples")
     assert run.status == 0, run.stdout
+
+
+@pytest.fixture()
+def terse_spec(tmp_path: Path) -> Path:
+    spec = tmp_path / "terse.yaml"
+    spec.write_text(TERSE, encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize("credentials", [(), ("--api-key", TERSE_KEY)], ids=["no-key", "key"])
+def test_refusals_a_terse_contract_cannot_name_are_no_findings(
+    terse_spec: Path, tmp_path: Path, credentials: tuple[str, ...]
+) -> None:
+    # Invalid input refused with a 400 and a missing key with a 401, neither documented:
+    # the only ways a correct server has. Without a key, one warning says so.
+    with serve(terse_app()) as base_url:
+        run = _verify(terse_spec, base_url, tmp_path, "--max-examples", "10", *credentials)
+    assert run.status == 0, run.stdout
+    assert len(run.report["warnings"]) == (0 if credentials else 1)
+    properties = next(p for p in run.report["phases"] if p["name"] == "properties")
+    assert properties["requests"] > 20 and properties["passed"] > 0
+
+
+def test_an_undocumented_refusal_of_valid_input_stays_a_finding(
+    terse_spec: Path, tmp_path: Path
+) -> None:
+    with serve(terse_app(refuse_zero=True)) as base_url:
+        run = _verify(
+            terse_spec, base_url, tmp_path, "--max-examples", "10", "--api-key", TERSE_KEY
+        )
+    assert run.status == 1, run.stdout
+    refused = [f for f in run.report["findings"] if f["operation"] == "PUT /counters/{name}"]
+    assert {f["check"] for f in refused} >= {"status_code_conformance"}, run.stdout

@@ -78,6 +78,22 @@ def test_a_form_body_is_validated_and_reaches_templates_typed(client: httpx.Clie
     commas = client.post("/logins", data={"user": "ann", "age": "1", "scopes": ["a,b", "c"]})
     assert commas.json()["received"]["scopes"] == ["a,b", "c"]
     assert "'age' is a required" in refusal(client.post("/logins", data={"user": "ann"}))
+    # A boolean is `true` or `false` on the wire; `0` is the integer a careless client sends.
+    zero = refusal(client.post("/logins", data={"user": "ann", "age": "1", "remember": "0"}))
+    assert zero == "remember: '0' is not of type 'boolean'"
+
+
+def test_an_optional_form_body_may_be_left_out(client: httpx.Client) -> None:
+    # The schema requires `criteria`, but only of a body that is sent.
+    assert client.post("/searches").status_code == 200
+    assert client.post("/searches", data={"criteria": "a:b", "rows": "5"}).status_code == 200
+    assert "'criteria' is a required" in refusal(client.post("/searches", data={"rows": "5"}))
+    chunked = client.post(
+        "/searches",
+        content=iter([b"rows=5"]),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert "'criteria' is a required" in refusal(chunked)
 
 
 def test_a_multipart_body_with_a_file_part(client: httpx.Client) -> None:

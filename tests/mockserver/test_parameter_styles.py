@@ -96,6 +96,8 @@ def test_each_style_reaches_the_templates_typed(
         ("/search?range[max]=500", "range (query parameter): 500 is greater than the maximum"),
         ("/search?sizes=1|z", "sizes (query parameter): 'z' is not of type 'integer'"),
         ("/search?x=east", "point (query parameter): 'east' is not of type 'number'"),
+        ("/search?exact=true&exact=true", "exact (query parameter): given 2 times; it takes one"),
+        ("/search?exact=1", "exact (query parameter): '1' is not of type 'boolean'"),
     ],
 )
 def test_a_value_off_its_style_or_schema_is_refused_naming_the_parameter(
