@@ -33,11 +33,7 @@ VERIFY_GAPS = {
     "oai-tictactoe": "a 3.1 document: findings on generated cases",
     "swagger-petstore": "requests that break the schema accepted (form and XML bodies)",
     "vonage-numbers": "undocumented statuses",
-    "redocly-museum": "verify's undocumented 401s for operations it has no credentials for "
-    "(the uncredentialed filter of the other corpus branch)",
     "airflow-v1": "findings on generated cases",
-    "discourse": "verify's undocumented 400s for requests generated to break the schema, and "
-    "an absent optional multipart body (the other corpus branch's filter and form fix)",
     "overseerr": "findings on generated cases",
 }
 
