@@ -12,18 +12,19 @@ for failures that are not the API's fault, on every schema verify builds:
 - `status_code_conformance` for an operation that documents no response (OpenAPI 3.1 makes
   `responses` optional): no status can be a documented one, so none is a finding.
 - `status_code_conformance`: a request Schemathesis generated to break the schema
-  (negative mode) refused with an undocumented 4xx that `negative_data_rejection` counts as a
+  (negative mode), or whose form or XML body breaks it as sent (below), refused with an
+  undocumented 4xx that `negative_data_rejection` counts as a
   refusal (400, 422, ...): a correct server must refuse it, and a contract that documents no
   such status leaves it no documented way to. An undocumented status for a schema-valid
   request, or a 2xx/5xx for an invalid one, stays a finding.
 - `status_code_conformance`: an undocumented 401 or 403 for an operation verify sends without
   the credentials it requires (no flag supplies them): the run warns once, naming the flag,
   instead of a finding per request.
-- `negative_data_rejection` / `positive_data_acceptance` on a form body: judged by the
-  body as sent (`contracts.verify.sent`): a generated "invalid" form that the wire makes
-  valid (a one-item array sent as one field, a form of no fields that is no body) may be
-  accepted, a generated "valid" one that the wire makes invalid (a required array left
-  empty, so not sent) may be refused.
+- `negative_data_rejection` / `positive_data_acceptance` on a form or XML body: judged by
+  the body as sent (`contracts.verify.sent`): a generated "invalid" body that the wire
+  makes valid (a one-item array sent as one field, a form of no fields that is no body,
+  `<tags></tags>`) may be accepted, a generated "valid" one that the wire makes invalid
+  (a required array left empty, so not sent) may be refused.
 - `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
   well-formed credential), a *made-up* credential being accepted is documented behaviour; a request
   with *no* credential being accepted is still a finding.
@@ -52,7 +53,7 @@ from schemathesis.openapi.checks import (
 
 from ..catalog import Contract
 from .phases.errors import without_rendered
-from .sent import form_body_valid
+from .sent import body_valid_as_sent
 
 __all__ = ["documented_outcomes", "failure_filter"]
 
@@ -90,11 +91,17 @@ def _control_in_path(case: Any, response: schemathesis.Response) -> bool:
     return any(isinstance(v, str) and _CONTROL.search(v) for v in values)
 
 
-def _refused_invalid_input(case: Any, response: schemathesis.Response) -> bool:
-    """Whether a request generated to break the schema got one of the refusals."""
+def _refused_invalid_input(contract: Contract, case: Any, response: schemathesis.Response) -> bool:
+    """Whether a request generated to break the schema, or whose body broke it once sent,
+    got one of the refusals."""
+    if response.status_code not in _REFUSALS:
+        return False
     meta = getattr(case, "meta", None)
     mode = getattr(getattr(meta, "generation", None), "mode", None)
-    return bool(getattr(mode, "is_negative", False)) and response.status_code in _REFUSALS
+    if getattr(mode, "is_negative", False):
+        return True
+    request = getattr(response, "request", None)
+    return body_valid_as_sent(contract, case, getattr(request, "body", None)) is False
 
 
 def _only_the_body_negative(case: Any) -> bool:
@@ -106,13 +113,13 @@ def _only_the_body_negative(case: Any) -> bool:
     )
 
 
-def _judged_by_the_form_sent(
+def _judged_by_the_body_sent(
     contract: Contract, failure: Any, case: Any, response: schemathesis.Response
 ) -> bool:
-    """Whether the form body actually sent contradicts the failure: an accepted "invalid"
+    """Whether the form or XML body actually sent contradicts the failure: an accepted "invalid"
     body that is valid as sent, or a refused "valid" one that is invalid as sent."""
     request = getattr(response, "request", None)
-    valid = form_body_valid(contract, case, getattr(request, "body", None))
+    valid = body_valid_as_sent(contract, case, getattr(request, "body", None))
     if isinstance(failure, AcceptedNegativeData):
         return valid is True and _only_the_body_negative(case)
     return valid is False
@@ -141,7 +148,7 @@ def failure_filter(contract: Contract, *, uncredentialed: Collection[tuple[str, 
             # (rejected, or a 400 the operation does not document): not a finding
             return False
         if isinstance(failure, UndefinedStatusCode) and (
-            _refused_invalid_input(case, response)
+            _refused_invalid_input(contract, case, response)
             or (
                 response.status_code in (401, 403)
                 and (case.operation.method.upper(), case.operation.path) in unauthorized
@@ -150,7 +157,7 @@ def failure_filter(contract: Contract, *, uncredentialed: Collection[tuple[str, 
             return False
         if isinstance(
             failure, (AcceptedNegativeData, RejectedPositiveData)
-        ) and _judged_by_the_form_sent(contract, failure, case, response):
+        ) and _judged_by_the_body_sent(contract, failure, case, response):
             return False
         if isinstance(failure, RejectedPositiveData):
             try:

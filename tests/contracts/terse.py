@@ -3,7 +3,8 @@
 Like many public specs (USPTO's, Vonage's), it documents no 400 and no 401: a correct
 server still refuses invalid input and a missing key, with statuses the contract cannot
 name. Like Overseerr's, a body's properties carry examples, a `readOnly` one among them
-and a required one without. `contracts verify terse.yaml` must find nothing in `app()`, with or without
+and a required one without. Like Swagger Petstore's, a body comes as a form or as XML,
+where an array of one item, an empty one and none at all look alike on the wire. `contracts verify terse.yaml` must find nothing in `app()`, with or without
 `--api-key`; `app(refuse_zero=True)` refuses a valid value and must be reported.
 """
 
@@ -13,6 +14,7 @@ import json
 import re
 from typing import Any
 from urllib.parse import parse_qs
+from xml.etree import ElementTree
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -29,6 +31,18 @@ info: {title: Terse, version: "1.0"}
 components:
   securitySchemes:
     key: {type: apiKey, in: header, name: X-Key}
+  schemas:
+    Kennel:
+      type: object
+      xml: {name: kennel}
+      required: [name, photoUrls]
+      additionalProperties: false
+      properties:
+        name: {type: string, pattern: "^[a-z]{1,10}$"}
+        photoUrls:
+          type: array
+          xml: {wrapped: true}
+          items: {type: string, pattern: "^[a-z]{1,10}$", xml: {name: photoUrl}}
 paths:
   /counters:
     post:
@@ -55,6 +69,21 @@ paths:
                   id: {type: integer}
                   name: {type: string}
                   value: {type: integer}
+  /kennels:
+    post:
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema: {$ref: "#/components/schemas/Kennel"}
+          application/xml:
+            schema: {$ref: "#/components/schemas/Kennel"}
+      responses:
+        "201":
+          description: Built.
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Kennel"}
   /counters/{name}:
     put:
       security: [{key: []}]
@@ -113,6 +142,42 @@ def _integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _kennel(name: Any, photo_urls: list[Any]) -> dict[str, Any] | None:
+    names = [name, *photo_urls]
+    if not all(isinstance(n, str) and _NAME.match(n) for n in names):
+        return None
+    return {"name": name, "photoUrls": photo_urls}
+
+
+def _kennel_from_form(raw: bytes) -> dict[str, Any] | None:
+    """A form: `name` once, `photoUrls` as many times as it has items (none: not sent)."""
+    try:
+        fields = parse_qs(raw.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    if set(fields) != {"name", "photoUrls"} or len(fields["name"]) != 1:
+        return None
+    return _kennel(fields["name"][0], fields["photoUrls"])
+
+
+def _kennel_from_xml(raw: bytes) -> dict[str, Any] | None:
+    """`<kennel><name>a</name><photoUrls><photoUrl>b</photoUrl></photoUrls></kennel>`."""
+    if b"<!" in raw:
+        return None
+    try:
+        root = ElementTree.fromstring(raw)
+    except ElementTree.ParseError:
+        return None
+    children = {c.tag: c for c in root}
+    if sorted(c.tag for c in root) != ["name", "photoUrls"] or len(children["name"]):
+        return None
+    wrapper = children["photoUrls"]
+    urls = list(wrapper)
+    if (wrapper.text or "").strip() or any(u.tag != "photoUrl" or len(u) for u in urls):
+        return None
+    return _kennel(children["name"].text or "", [u.text or "" for u in urls])
+
+
 def app(*, refuse_zero: bool = False) -> Starlette:
     """The backend; `refuse_zero`: a defect, the valid value 0 refused with a 400."""
 
@@ -151,6 +216,19 @@ def app(*, refuse_zero: bool = False) -> Starlette:
             return _refuse(400, "value: an integer from 0 to 100")
         return JSONResponse({"name": name, "value": value})
 
+    async def build_kennel(request: Request) -> Response:
+        raw = await request.body()
+        media_type = _media_type(request)
+        if media_type == "application/xml":
+            kennel = _kennel_from_xml(raw)
+        elif media_type == "application/x-www-form-urlencoded":
+            kennel = _kennel_from_form(raw)
+        else:
+            return _refuse(415, "send a form or XML")
+        if kennel is None:
+            return _refuse(400, "send a kennel: a name and its photoUrls, nothing else")
+        return JSONResponse(kennel, status_code=201)
+
     async def search(request: Request) -> Response:
         raw = await request.body()
         if not raw:
@@ -178,6 +256,7 @@ def app(*, refuse_zero: bool = False) -> Starlette:
         routes=[
             Route("/counters", create_counter, methods=["POST"]),
             Route("/counters/{name}", put_counter, methods=["PUT"]),
+            Route("/kennels", build_kennel, methods=["POST"]),
             Route("/search", search, methods=["POST"]),
         ]
     )
