@@ -70,8 +70,9 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from contracts.errors import UsageError
 from contracts.requests import apply_credential
 from contracts.scenarios import Scenarios
+from contracts.xmlbody import NotXml, xml_value
 
-from .asgi import RequestNote
+from .asgi import RequestNote, read_body, replay
 from .credentials import Keyring, Malformed, presented, scoped
 from .directions import RequestSchemaValidator, RequestSchemaValidator202012
 from .formats import REQUEST_FORMATS
@@ -520,10 +521,19 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
             raise BadRequestProblem(detail=f"the body is not valid JSON: {exc}") from None
         except RecursionError:
             raise BadRequestProblem(detail="the body's JSON nests too deeply") from None
-        if parsed is None and not self._nullable:
+        if parsed is None and not self._accepts_null:
             # A literal `null` is a body, and not an object: only an empty body is absent.
             raise BadRequestProblem(detail="the body is null; send an object or no body")
         return parsed
+
+    @property
+    def _accepts_null(self) -> bool:
+        """Whether a literal `null` body is valid: Connexion's `nullable` (3.0), or an
+        OpenAPI 3.1 schema `null` is an instance of (one without `type`, whose `properties`
+        and `required` constrain objects only)."""
+        if self._nullable:
+            return True
+        return ORIGINAL_SCHEMA in self._schema and bool(self._validator.is_valid(None))
 
     def check(self, raw: bytes) -> Any:
         """Parse and validate a body already read whole: what `wrap_receive` does, without
@@ -551,14 +561,11 @@ class MockJSONBodyValidator(JSONRequestBodyValidator):  # type: ignore[misc]
         return None
 
 
-class _FormBody:
-    """What our form validators add to Connexion's: one compiled validator per schema
-    with `readOnly` and OpenAPI's formats honoured, messages naming the field, the parsed
-    body kept for the mock's handler, and `parse_bytes` for a body already read whole."""
+class _CompiledValidator:
+    """One compiled request validator per schema, `readOnly` and OpenAPI's formats honoured."""
 
     _compiled: dict[int, tuple[Any, Any]] = {}  # noqa: RUF012 - process-wide cache
     _schema: Any
-    _strict_validation: bool
 
     @property
     def _validator(self) -> Any:
@@ -568,6 +575,64 @@ class _FormBody:
             hit = (self._schema, _request_validator(self._schema))
             self._compiled[key] = hit
         return hit[1]
+
+
+class MockXMLBodyValidator(_CompiledValidator, AbstractRequestBodyValidator):  # type: ignore[misc]
+    """XML bodies (Connexion validates none): read as the data their schema describes
+    (`contracts.xmlbody`, by the schema's `xml` hints), then validated as a JSON body is; the parsed
+    value kept for the mock's handler."""
+
+    async def _parse(self, stream: Any, scope: Any) -> Any:
+        parsed = self.parse_bytes(b"".join([chunk async for chunk in stream]))
+        note = scope.get("flowcontract")
+        if isinstance(note, RequestNote):
+            note.body = parsed
+        return parsed
+
+    def parse_bytes(self, raw: bytes) -> Any:
+        """The body read by its schema; None when there is none."""
+        if not raw:
+            return None
+        try:
+            return xml_value(raw, self._schema)
+        except NotXml as exc:
+            raise BadRequestProblem(detail=str(exc)) from None
+
+    def check(self, raw: bytes) -> Any:
+        """Parse and validate a body already read whole (the express lane's way)."""
+        body = self.parse_bytes(raw)
+        self._validate(body)
+        return body
+
+    def _validate(self, body: Any) -> dict[str, Any] | None:
+        if body is None:
+            if self._required:
+                raise BadRequestProblem(detail="the request body must not be empty")
+            return None
+        error = _cause(self._validator.iter_errors(body))
+        if error is not None:
+            raise BadRequestProblem(detail=describe(error))
+        return None
+
+
+class _FormBody(_CompiledValidator):
+    """What our form validators add to Connexion's: one compiled validator per schema
+    with `readOnly` and OpenAPI's formats honoured, messages naming the field, the parsed
+    body kept for the mock's handler, and `parse_bytes` for a body already read whole."""
+
+    _strict_validation: bool
+    _required: bool
+
+    async def wrap_receive(self, receive: Any, *, scope: Any) -> tuple[Any, Any]:
+        """Connexion's, except that an absent body of an optional requestBody is not
+        validated: Connexion parses it as an empty form, which a schema with `required`
+        fields refuses (as JSON bodies, where Connexion lets `None` through)."""
+        if self._required:
+            return await super().wrap_receive(receive, scope=scope)  # type: ignore[misc,no-any-return]
+        raw = await read_body(receive)
+        if not raw:
+            return replay(raw, receive), scope
+        return await super().wrap_receive(replay(raw, receive), scope=scope)  # type: ignore[misc,no-any-return]
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         parsed = await super()._parse(stream, scope)  # type: ignore[misc]
@@ -615,9 +680,15 @@ class MockFormValidator(_FormBody, FormDataValidator):  # type: ignore[misc]
 class _ClosingMultiPartParser(MultiPartParser):
     """Starlette's multipart parser, its file parts closed once parsed (Connexion only
     looks at which parts are files, and never closes their temporary files), a malformed
-    body a 400."""
+    body a 400 (a body without a `Content-Type`, which Connexion hands to the operation's
+    only media type's parser, too: Starlette's raises a KeyError there)."""
 
     async def parse(self) -> FormData:
+        if "content-type" not in self.headers:
+            raise BadRequestProblem(
+                detail="the multipart body has no Content-Type: "
+                "send multipart/form-data; boundary=..."
+            )
         try:
             form = await super().parse()
         except MultiPartException as exc:  # Connexion lets it escape as a 500
@@ -711,10 +782,16 @@ class StyledURIParser(OpenAPIURIParser):  # type: ignore[misc]
                 except (ValueError, RecursionError):
                     resolved[name] = values[-1]  # validation refuses it, naming the field
                 continue
+            if name not in declared and len(values) > 1:
+                resolved[name] = list(values)  # an undeclared field repeated: a list
+                continue
             style = {"style": encoding.get("style", "form"), "schema": field}
             if "explode" in encoding:
                 style["explode"] = encoding["explode"]
-            resolved[name] = typed(query_value(values, style), field)
+            try:
+                resolved[name] = typed(query_value(values, style), field)
+            except StyleMismatch as exc:
+                raise BadRequestProblem(detail=f"{name}: {exc}") from None
         return resolved
 
     def __init__(self, param_defns: Any, body_defn: Any) -> None:
@@ -885,12 +962,14 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
         whole: parameters, media type, then the JSON body, parsed once and returned; a
         `PendingForm` to await for a form or multipart body.
         `STREAMED` when only Connexion's `receive`-channel path can validate the body (not
-        JSON, or empty, where Connexion streams in the schema's default)."""
+        JSON or XML, or empty, where Connexion streams in the schema's default)."""
         validator = self._checked_body_validator(scope)
         if validator is None:
             return None
         if raw and isinstance(validator, _FormBody):
             return PendingForm(validator)
+        if raw and isinstance(validator, MockXMLBodyValidator):
+            return validator.check(raw)
         if not raw or not isinstance(validator, MockJSONBodyValidator):
             return STREAMED
         return validator.check(raw)
@@ -948,4 +1027,5 @@ def validator_map() -> dict[str, Any]:
             for media_type, validator in VALIDATOR_MAP["body"].items()
         }
     )
+    body["*/*xml"] = MockXMLBodyValidator  # application/xml, text/xml, *+xml
     return {"body": body, "parameter": MockParameterValidator}

@@ -13,6 +13,10 @@ What keeps the value valid:
   `discriminator` sets its property to the branch's mapping key (OpenAPI validators check
   the branch the key names; plain JSON Schema validators, such as Schemathesis', still
   want one branch only: both readings are met where the schema allows); `not` is retried.
+  A branch that fixes the property to a value other than its tag (`type: {enum: [track]}`
+  under the implicit tag `TrackObject`) is drawn only when no other branch can carry its
+  tag; when none can, no value meets both readings: an optional property of that schema
+  is left out, an array of it is as short as `minItems` allows.
 - Recursion is depth-bounded: below `OPTIONAL_DEPTH` only required fields are filled and
   arrays are as short as `minItems` allows; `$ref`s are followed in `document` when given.
 - Strings never hold a lone surrogate (UTF-8 cannot encode one): regex classes that
@@ -350,7 +354,8 @@ class _Draw:
                     found = self.discriminator_value(branches[i], discriminator)
                     if found is not None:
                         tags[i] = found
-                indexes = list(tags) or indexes
+                carriers = [i for i in tags if self.carries(branches[i], prop, tags[i])]
+                indexes = carriers or list(tags) or indexes
             fresh = [i for i in indexes if (id(branches), i) not in self.failed]
             index = self.rng.choice(fresh or indexes)
             self.chosen.append((id(branches), index))
@@ -387,6 +392,53 @@ class _Draw:
         for name, candidate in schemas.items():
             if candidate is written or candidate == written:
                 return str(name)
+        return None
+
+    def untaggable(self, schema: Any) -> bool:
+        """Whether `schema` is a `oneOf`/`anyOf` whose discriminator no branch can carry:
+        every branch fixes the property (`enum`/`const`) to values other than its tag."""
+        key = id(schema)
+        known = self.gen.untaggable.get(key)
+        if known is None:
+            known = self.gen.untaggable[key] = self._untaggable(schema)
+            self.gen.kept.append(schema)
+        return known
+
+    def _untaggable(self, schema: Any) -> bool:
+        node = self.deref(schema)
+        discriminator = node.get("discriminator")
+        if not isinstance(discriminator, Mapping):
+            return False
+        prop = discriminator.get("propertyName")
+        branches = node.get("oneOf") or node.get("anyOf")
+        if not isinstance(prop, str) or not isinstance(branches, list) or not branches:
+            return False
+        for branch in branches:
+            tag = self.discriminator_value(branch, discriminator)
+            if tag is None or self.carries(branch, prop, tag):
+                return False
+        return True
+
+    def carries(self, branch: Any, prop: str, tag: str) -> bool:
+        """Whether `branch` allows its discriminator tag as the value of `prop`."""
+        fixed = self.fixed_values(branch, prop, 0)
+        return fixed is None or tag in fixed
+
+    def fixed_values(self, schema: Any, prop: str, depth: int) -> list[Any] | None:
+        """The values `schema` (with its `allOf` parts) allows for `prop`, when an `enum`
+        or a `const` fixes them; None when it does not."""
+        if depth > _GIVE_UP_DEPTH:
+            return None
+        node = self.deref(schema)
+        own = self.deref((node.get("properties") or {}).get(prop))
+        if "const" in own:
+            return [own["const"]]
+        if isinstance(own.get("enum"), list):
+            return list(own["enum"])
+        for part in node.get("allOf") or ():
+            found = self.fixed_values(part, prop, depth + 1)
+            if found is not None:
+                return found
         return None
 
     # -- values ----------------------------------------------------------------------
@@ -487,7 +539,7 @@ class _Draw:
             if prop in out or not fill_optional or (most is not None and len(out) >= most):
                 continue
             resolved = self.deref(sub)
-            if resolved.get("nullable") or resolved.get("writeOnly"):
+            if resolved.get("nullable") or resolved.get("writeOnly") or self.untaggable(sub):
                 continue
             out[prop] = self.value(sub, prop, depth + 1)
         least = int(schema.get("minProperties", 0))
@@ -543,7 +595,7 @@ class _Draw:
         high = schema.get("maxItems")
         if items is False:
             high = len(prefix) if high is None else min(int(high), len(prefix))
-        if depth < OPTIONAL_DEPTH and not self.minimal:
+        if depth < OPTIONAL_DEPTH and not self.minimal and not self.untaggable(items):
             wanted = self.rng.randint(max(low, 1), max(low, 1) + 2)
         else:
             wanted = low
@@ -661,6 +713,8 @@ class Generator:
         self._faker: Faker | None = None
         self._checks: dict[tuple[int, bool], Callable[[Any], bool] | None] = {}
         self._checked: list[Mapping[str, Any]] = []  # keeps the ids in `_checks` unique
+        self.untaggable: dict[int, bool] = {}  # by id: `_Draw.untaggable`'s verdicts
+        self.kept: list[Any] = []  # keeps the ids in `untaggable` unique
 
     @property
     def faker(self) -> Faker:

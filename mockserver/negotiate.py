@@ -81,7 +81,7 @@ def _available(op: Operation) -> str:
     for status, response in op.responses.items():
         names = sorted({ex.name for _, ex in response.examples})
         parts.append(f"{status} ({', '.join(names)})" if names else status)
-    return "; ".join(parts)
+    return "; ".join(parts) or "none"
 
 
 def _media_for(op: Operation, status: str, example: str | None) -> str:
@@ -117,6 +117,8 @@ def choose_preferred(op: Operation, pref: Preference) -> Choice:
             f"{where} has no example {pref.example!r}; available: {_available(op)}"
         )
     if status is None:
+        if not op.responses:
+            return default_choice(op, rule="prefer")
         status = success_status(op)
     examples = [ex.name for _, ex in op.responses[status].examples]
     if pref.dynamic or not examples:
@@ -145,7 +147,11 @@ def success_status(op: Operation) -> str:
 
 
 def default_choice(op: Operation, example: str | None = None, rule: str = "default") -> Choice:
-    """The success status answered with `example`, or its first example, or generated data."""
+    """The success status answered with `example`, or its first example, or generated data.
+    An operation that documents no response (OpenAPI 3.1 allows it) succeeds with 204: the
+    document promises no body."""
+    if not op.responses:
+        return Choice(status=204, media_type="", example=None, rule=rule)
     status = success_status(op)
     if example is None:
         documented = list(op.responses[status].examples)

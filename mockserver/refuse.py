@@ -9,9 +9,11 @@ operation accepts and, for a 401, a `WWW-Authenticate` naming its schemes."""
 
 from __future__ import annotations
 
+import html
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -27,6 +29,7 @@ from .errors import PROBLEM_JSON, problem
 from .generate import Generator
 from .mount import ApiMount, OperationRuntime
 from .render import MESSAGE_FIELDS, error_body, json_bytes, render_example
+from .represent import component_name, concrete, encode, is_xml
 
 __all__ = ["JSON", "error_handler", "error_template", "problem_bytes", "problem_reply", "refusal"]
 
@@ -72,6 +75,61 @@ def _json_media(response: Response) -> MediaType | None:
     return None
 
 
+@dataclass(frozen=True)
+class NonJsonError:
+    """An operation's own documented error that is not JSON (`text/html`, `text/plain`,
+    XML): the refusal's message where its schema takes a string, else its example or data
+    generated for its schema, in that media type."""
+
+    media: MediaType
+    component: str | None
+
+    def body(self, message: str, rng: random.Random | None) -> bytes:
+        schema = dict(self.media.schema or {})
+        media_type = self.media.media_type
+        value: Any
+        if not is_xml(media_type) and _takes_a_message(schema):
+            if media_type.split(";")[0].strip().lower() == "text/html":
+                message = html.escape(message, quote=False)
+            limit = schema.get("maxLength")
+            value = message[:limit] if isinstance(limit, int) else message
+        else:
+            value = next(
+                (example.value for example in self.media.examples.values()),
+                None,
+            )
+            if value is None:
+                value = Generator((rng or _RNG).randrange(2**32)).value(schema, "message")
+        return encode(value, media_type, schema, name=self.component)
+
+
+def _takes_a_message(schema: Mapping[str, Any]) -> bool:
+    """Whether any sentence (cut to `maxLength`) is an instance of `schema`."""
+    if not schema:
+        return True
+    constraints = {"enum", "const", "pattern", "format", "minLength", "allOf", "oneOf", "anyOf"}
+    return schema.get("type") == "string" and not constraints & set(schema)
+
+
+def _own_non_json(
+    mount: ApiMount, status: int, op_key: str | None
+) -> tuple[str, NonJsonError] | None:
+    """The media type and error of the operation's own documented response for `status`
+    (its own, `4XX`, `default`), when that response has content and none of it is JSON."""
+    if op_key is None or op_key not in mount.runtimes:
+        return None
+    own = next(_error_responses(mount, status, op_key, own_only=True), None)
+    if own is None or not own.content or _json_media(own) is not None:
+        return None
+    media = next(iter(own.content.values()))
+    name = (
+        component_name(media.schema, mount.contract.resolved)
+        if media.schema and is_xml(media.media_type)
+        else None
+    )
+    return concrete(media.media_type), NonJsonError(media, name)
+
+
 def error_template(
     mount: ApiMount,
     status: int,
@@ -83,7 +141,8 @@ def error_template(
 ) -> tuple[int, Any, str]:
     """The status, a fresh instance of the API's documented error shape and its media
     type, for a refusal with `status`; `(status, None, problem+json)` when the API
-    documents no JSON error.
+    documents no JSON error. Where the operation's own response for the status is not
+    JSON, a `NonJsonError` in its media type.
 
     The instance is the documented example when there is one, else data generated from
     the error's schema. With `documented`, a status the operation does not document
@@ -96,6 +155,9 @@ def error_template(
             # A refusal the operation does not document (a 415, a 406, a 400 where it
             # documents 422): answered with the status it documents for bad requests.
             status = next((int(s) for s in ("400", "422") if s in responses), status)
+    non_json = _own_non_json(mount, status, op_key)
+    if non_json is not None:
+        return status, non_json[1], non_json[0]
     for response in _error_responses(mount, status, op_key, own_only=own_only):
         media = _json_media(response)
         if media is None:
@@ -145,6 +207,8 @@ def refusal(
     )
     if template is None:
         return status, problem_bytes(status, code, HTTPStatus(status).phrase, message), media_type
+    if isinstance(template, NonJsonError):
+        return status, template.body(message, None), media_type
     return status, json_bytes(error_body(template, status, message, details)), media_type
 
 

@@ -8,7 +8,9 @@ JSON media types (`application/json`, `*+json`) are `render.json_bytes`. The oth
   schema's `xml` hints (`name`, `attribute`, `wrapped`, `namespace`, `prefix`); the root
   element is named by the schema's `xml.name`, else its component name;
 - `text/csv`: a header line and one line per object of an array;
-- other `text/*`: the string, or the value as JSON text;
+- other `text/*`: the string, or the value as JSON text; generated, a sentence, except for a
+  type a sentence is not an instance of (`text/calendar`: the smallest iCalendar document),
+  where the schema accepts that document;
 - anything else (images, `application/octet-stream`, PDFs, ...): a few bytes (a 1x1 PNG
   for `image/png`), or the string example's bytes.
 
@@ -53,6 +55,25 @@ _CONCRETE = {
     "image/*": "image/png",
 }
 _XML_NAME = re.compile(r"[^A-Za-z0-9_.-]")
+# Generated bodies of text types a sentence is not an instance of: the smallest valid
+# document (RFC 5545: VERSION, PRODID and one component; CRLF line ends).
+_SMALLEST_TEXT = {
+    "text/calendar": "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//flowcontract//mock//EN",
+            "BEGIN:VEVENT",
+            "UID:mock-event@flowcontract.invalid",
+            "DTSTAMP:20240101T000000Z",
+            "DTSTART:20240101T090000Z",
+            "SUMMARY:Mock event",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    ),
+}
 
 
 def _base(media_type: str) -> str:
@@ -257,6 +278,13 @@ def non_json_body(
             value = served.get(choice.example, value)
     elif choice.example is not None:
         value = served.get(choice.example)
+    elif _base(choice.media_type) in _SMALLEST_TEXT and generator.accepts(
+        schema or {},
+        _SMALLEST_TEXT[_base(choice.media_type)],
+        contract.resolved,
+        contract.openapi_version.startswith("3.1"),
+    ):
+        value = _SMALLEST_TEXT[_base(choice.media_type)]
     elif is_xml(choice.media_type) or _base(choice.media_type).startswith("text/"):
         value = generator.value(
             schema or {"type": "string"},

@@ -5,8 +5,10 @@ at a time, trying the literal child before the templated ones, so `/items/specia
 reaches `/items/special` and not `/items/{id}` (OpenAPI: concrete paths match before
 templated ones), and a match costs the depth of the path, not the number of operations.
 A segment that mixes literals and parameters (`{name}.{ext}`, `{id}:run`) is a pattern
-of its own. The path is matched as sent, then each parameter is decoded on its own: an
-encoded `/` (`%2F`) belongs to its segment. Path-level facts come out of the same walk:
+of its own. Two paths whose segments differ only in their parameters' names (`/c/{slug}/{id}.json`,
+`/c/{id}/show.json`) share the segment; each route names the values by its own template. The
+path is matched as sent, then each parameter is decoded on its own: an encoded `/` (`%2F`)
+belongs to its segment. Path-level facts come out of the same walk:
 the methods a path allows (`Allow` of a 405), and `HEAD` answered by the `GET` operation
 when the document has no `HEAD` of its own.
 """
@@ -113,7 +115,9 @@ class Router(Generic[T]):
 
     def __init__(self, routes: Iterable[tuple[Route, T]]):
         self.root: _Node[T] = _Node()
+        self.names: dict[str, tuple[str, ...]] = {}  # by template: its parameters in order
         for route, target in routes:
+            self.names[route.template] = tuple(_TEMPLATE.findall(route.template))
             node = self.root
             for segment in route.template.split("/")[1:]:
                 if "{" not in segment:
@@ -163,10 +167,13 @@ class Router(Generic[T]):
         path = path.split("?", 1)[0]
         method = scope["method"]
         first: Match[T] | None = None
-        for node, params in self._walk(self.root, path.split("/")[1:], 0, []):
+        for node, walked in self._walk(self.root, path.split("/")[1:], 0, []):
             methods = node.methods
             hit = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
             allowed = tuple(sorted({*methods, *(("HEAD",) if "GET" in methods else ())}))
+            # the segments' names are the first route's that built them: each route's own
+            names = self.names[(hit or next(iter(methods.values())))[0].template]
+            params = [(name, value) for name, (_, value) in zip(names, walked, strict=True)]
             if hit is not None:
                 return Match(hit[0], hit[1], allowed, _decoded(params), dict(params))
             if first is None:

@@ -31,13 +31,15 @@ __all__ = [
 ]
 
 QUERY_DELIMITERS = {"form": ",", "spaceDelimited": " ", "pipeDelimited": "|"}
-_TRUE, _FALSE = frozenset({"true", "1"}), frozenset({"false", "0"})
+# RFC 6570 expands a boolean as `true`/`false`; `1`/`0` are integers (as Connexion reads them).
+_TRUE, _FALSE = frozenset({"true"}), frozenset({"false"})
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 
 
 class StyleMismatch(ValueError):
-    """A path value that does not follow its parameter's style (`5` for `;id=5`)."""
+    """A parameter value that does not follow its parameter's style (`5` for `;id=5`; a
+    query parameter of one value given twice)."""
 
 
 _SHAPES = {"label": ".{v}", "matrix": ";{name}={v}"}
@@ -135,6 +137,9 @@ def query_value(values: list[Any], param: Mapping[str, Any]) -> Any:
         return last.split(delimiter) if last else []
     if kind == "object":
         return _pairs(last.split(delimiter), exploded=False) or last
+    if len(values) > 1:
+        # one value, given more than once: no reading picks one for the client
+        raise StyleMismatch(f"given {len(values)} times; it takes one value")
     return last
 
 

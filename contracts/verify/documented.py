@@ -4,15 +4,17 @@ with the mock's tests and the docs/cases.md listing)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ..catalog import Contract, Operation
+from ..examples import schema_validator
 from ..requests import (
     Request,
     case_request,
     default_parameters,
     documented_values,
+    required_headers,
     scenarios_operation,
     schema_value,
 )
@@ -20,13 +22,34 @@ from ..requests import (
 __all__ = ["case_request", "default_parameters", "example_requests", "scenarios_operation"]
 
 
-def _schema_level_body(operation: Operation) -> dict[str, Any] | None:
-    """A body composed of the examples its schema's properties document (no media example)."""
+def _schema_level_body(
+    contract: Contract, operation: Operation
+) -> tuple[dict[str, Any], bool] | None:
+    """A body composed of the examples its schema's properties document (no media example),
+    and whether every value in it is documented: an example its own property refuses is
+    left out, a required property without an example takes a value its schema allows; a
+    `readOnly` one is never sent (the server sets it)."""
     content = (operation.request_body or {}).get("content") or {}
     schema = (content.get("application/json") or {}).get("schema") or {}
     props = schema.get("properties") or {}
-    body = {name: prop["example"] for name, prop in props.items() if "example" in prop}
-    return body or None
+    writable = {
+        name: prop
+        for name, prop in props.items()
+        if isinstance(prop, Mapping) and not prop.get("readOnly")
+    }
+    body = {
+        name: prop["example"]
+        for name, prop in writable.items()
+        if "example" in prop
+        and schema_validator(prop, contract.openapi_version).is_valid(prop["example"])
+    }
+    if not body:
+        return None
+    missing = [
+        name for name in schema.get("required") or () if name in writable and name not in body
+    ]
+    body.update({name: schema_value(writable[name]) for name in missing})
+    return body, not missing
 
 
 def example_requests(
@@ -35,34 +58,38 @@ def example_requests(
     """One request per documented request example, with documented parameters and
     credential, and whether every value in it is documented (else some come from schemas).
 
-    Without a request example: a body of the schema's property examples; else, where the
-    body is optional, no body; else a body the schema allows."""
+    Without a request example: a body of the schema's property examples (completed to what
+    the schema requires); else, where the body is optional, no body; else a body the schema
+    allows. Required header parameters are sent too."""
     path, query = default_parameters(contract, operation)
+    headers = required_headers(operation)
     documented = documented_values(contract, operation)
     examples = operation.request_examples
     if examples:
         for name, example in examples.items():
             yield (
                 name,
-                Request(path=path, query=query, body=example.value, has_body=True),
+                Request(path=path, query=query, headers=headers, body=example.value, has_body=True),
                 documented,
             )
         return
-    body = _schema_level_body(operation)
-    if body is not None:
+    composed = _schema_level_body(contract, operation)
+    if composed is not None:
+        body, complete = composed
         yield (
             "schema-examples",
-            Request(path=path, query=query, body=body, has_body=True),
-            documented,
+            Request(path=path, query=query, headers=headers, body=body, has_body=True),
+            documented and complete,
         )
     elif not (operation.request_body or {}).get("required"):
-        yield "no-body", Request(path=path, query=query), documented
+        yield "no-body", Request(path=path, query=query, headers=headers), documented
     else:
         content = (operation.request_body or {}).get("content") or {}
         schema = (content.get("application/json") or {}).get("schema")
         if isinstance(schema, dict):
+            value = schema_value(schema)
             yield (
                 "schema-body",
-                Request(path=path, query=query, body=schema_value(schema), has_body=True),
+                Request(path=path, query=query, headers=headers, body=value, has_body=True),
                 False,
             )

@@ -9,6 +9,22 @@ for failures that are not the API's fault, on every schema verify builds:
   render as server-filled excepted; or a 400 for a path parameter holding a control
   character (`%00`-`%1F`, `%7F`), which a `type: string` schema allows but HTTP servers
   (the mock among them) refuse. Any other rejection of valid input stays a finding.
+- `status_code_conformance` for an operation that documents no response (OpenAPI 3.1 makes
+  `responses` optional): no status can be a documented one, so none is a finding.
+- `status_code_conformance`: a request Schemathesis generated to break the schema
+  (negative mode), or whose form or XML body breaks it as sent (below), refused with an
+  undocumented 4xx that `negative_data_rejection` counts as a
+  refusal (400, 422, ...): a correct server must refuse it, and a contract that documents no
+  such status leaves it no documented way to. An undocumented status for a schema-valid
+  request, or a 2xx/5xx for an invalid one, stays a finding.
+- `status_code_conformance`: an undocumented 401 or 403 for an operation verify sends without
+  the credentials it requires (no flag supplies them): the run warns once, naming the flag,
+  instead of a finding per request.
+- `negative_data_rejection` / `positive_data_acceptance` on a form or XML body: judged by
+  the body as sent (`contracts.verify.sent`): a generated "invalid" body that the wire
+  makes valid (a one-item array sent as one field, a form of no fields that is no body,
+  `<tags></tags>`) may be accepted, a generated "valid" one that the wire makes invalid
+  (a required array left empty, so not sent) may be refused.
 - `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
   well-formed credential), a *made-up* credential being accepted is documented behaviour; a request
   with *no* credential being accepted is still a finding.
@@ -21,19 +37,29 @@ against that schema is the API's fault.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import schemathesis
-from schemathesis.openapi.checks import AuthScenario, IgnoredAuth, RejectedPositiveData
+from schemathesis.core.failures import AcceptedNegativeData
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.openapi.checks import (
+    AuthScenario,
+    IgnoredAuth,
+    RejectedPositiveData,
+    UndefinedStatusCode,
+)
 
 from ..catalog import Contract
 from .phases.errors import without_rendered
+from .sent import body_valid_as_sent
 
 __all__ = ["documented_outcomes", "failure_filter"]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
+# The 4xx of Schemathesis's `negative_data_rejection` default: the ways to refuse bad input.
+_REFUSALS = frozenset({400, 401, 403, 404, 405, 406, 409, 415, 422, 428, 429})
 
 
 def documented_outcomes(contract: Contract) -> list[tuple[int, Any, Mapping[str, Any]]]:
@@ -65,9 +91,47 @@ def _control_in_path(case: Any, response: schemathesis.Response) -> bool:
     return any(isinstance(v, str) and _CONTROL.search(v) for v in values)
 
 
-def failure_filter(contract: Contract) -> Any:
-    """A Schemathesis `filter_failure` hook dropping what the contract or scenarios explain."""
+def _refused_invalid_input(contract: Contract, case: Any, response: schemathesis.Response) -> bool:
+    """Whether a request generated to break the schema, or whose body broke it once sent,
+    got one of the refusals."""
+    if response.status_code not in _REFUSALS:
+        return False
+    meta = getattr(case, "meta", None)
+    mode = getattr(getattr(meta, "generation", None), "mode", None)
+    if getattr(mode, "is_negative", False):
+        return True
+    request = getattr(response, "request", None)
+    return body_valid_as_sent(contract, case, getattr(request, "body", None)) is False
+
+
+def _only_the_body_negative(case: Any) -> bool:
+    meta = case.meta
+    return meta is not None and not any(
+        meta.is_negative_at(location)
+        for location in ParameterLocation
+        if location != ParameterLocation.BODY
+    )
+
+
+def _judged_by_the_body_sent(
+    contract: Contract, failure: Any, case: Any, response: schemathesis.Response
+) -> bool:
+    """Whether the form or XML body actually sent contradicts the failure: an accepted "invalid"
+    body that is valid as sent, or a refused "valid" one that is invalid as sent."""
+    request = getattr(response, "request", None)
+    valid = body_valid_as_sent(contract, case, getattr(request, "body", None))
+    if isinstance(failure, AcceptedNegativeData):
+        return valid is True and _only_the_body_negative(case)
+    return valid is False
+
+
+def failure_filter(contract: Contract, *, uncredentialed: Collection[tuple[str, str]] = ()) -> Any:
+    """A Schemathesis `filter_failure` hook dropping what the contract or scenarios explain.
+
+    `uncredentialed`: (METHOD, path) of each secured operation verify has no credentials for.
+    """
     outcomes = documented_outcomes(contract)
+    unauthorized = frozenset(uncredentialed)
     accept_unknown = (
         contract.scenarios is None or contract.scenarios.unknown_credentials == "accept"
     )
@@ -77,9 +141,23 @@ def failure_filter(contract: Contract) -> Any:
     ) -> bool:
         if isinstance(failure, IgnoredAuth):
             return not (accept_unknown and failure.scenario != AuthScenario.NO_AUTH)
+        if isinstance(failure, UndefinedStatusCode) and not failure.defined_status_codes:
+            return False  # the operation documents no response: nothing to conform to
         if response.status_code == 400 and _control_in_path(case, response):
             # a control character in a URL path is refused before any contract applies
             # (rejected, or a 400 the operation does not document): not a finding
+            return False
+        if isinstance(failure, UndefinedStatusCode) and (
+            _refused_invalid_input(contract, case, response)
+            or (
+                response.status_code in (401, 403)
+                and (case.operation.method.upper(), case.operation.path) in unauthorized
+            )
+        ):
+            return False
+        if isinstance(
+            failure, (AcceptedNegativeData, RejectedPositiveData)
+        ) and _judged_by_the_body_sent(contract, failure, case, response):
             return False
         if isinstance(failure, RejectedPositiveData):
             try:

@@ -209,7 +209,7 @@ class Target:
         self._sessions = threading.local()
         from .explained import failure_filter
 
-        self.schema.hook(failure_filter(contract))
+        self.schema.hook(failure_filter(contract, uncredentialed=self.uncredentialed()))
 
     def credentials_for(
         self, operation: Operation, name: str = "default"
@@ -231,6 +231,14 @@ class Target:
         """Whether `operation` requires credentials and verify has none to present."""
         secured = bool(operation.security) and all(operation.security)
         return secured and not self.credentials_for(operation)
+
+    def uncredentialed(self) -> list[tuple[str, str]]:
+        """(METHOD, path) of each operation that requires credentials verify has none for."""
+        return [
+            (op.method.upper(), op.path)
+            for op in self.contract.operations
+            if self.lacks_credentials(op)
+        ]
 
     def missing_credentials(self) -> list[str]:
         """A warning for each set of flags that secured operations need and the run lacks

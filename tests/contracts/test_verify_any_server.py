@@ -25,13 +25,21 @@ import pytest
 
 from contracts.catalog import load_contract
 from contracts.requests import default_parameters, schema_value
+from contracts.verify.documented import example_requests
+from mockserver.config import MockConfig
+from tests.conftest import ROOT
 from tests.contracts.bookshelf import API_KEY, BASIC
 from tests.contracts.bookshelf import SPEC as BOOKSHELF
 from tests.contracts.bookshelf import app as bookshelf_app
 from tests.contracts.hostile import SPEC, hostile
+from tests.contracts.terse import API_KEY as TERSE_KEY
+from tests.contracts.terse import SPEC as TERSE
+from tests.contracts.terse import app as terse_app
 from tests.contracts.test_verify import console_script
 from tests.implementations import serve
+from tests.mockserver.conftest import running
 
+FIXTURES = ROOT / "tests" / "fixtures"
 REQUEST_TIMEOUT = 1
 DEADLINE = 16
 MAX_RESPONSE_BYTES = 1024 * 1024
@@ -300,3 +308,68 @@ def test_a_value_made_up_from_a_schema_is_valid_against_it(schema: dict[str, Any
         schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     ).validate(value)
     assert value != "example" or schema.get("type") == "string"
+
+
+def test_an_operation_documenting_no_response_is_no_finding_whatever_it_answers(
+    tmp_path: Path,
+) -> None:
+    """OpenAPI 3.1 makes `responses` optional: no status can be a documented one, so
+    Schemathesis's `status_code_conformance` is no finding there (the mock answers 204)."""
+    spec = FIXTURES / "noresponses31.yaml"
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/noresponses31", tmp_path, "--token", "any-token")
+    assert run.status == 0, run.stdout
+    examples = next(p for p in run.report["phases"] if p["name"] == "examples")
+    assert examples["requests"] == 1 and examples["passed"] > 0
+
+
+def test_a_request_assembled_from_property_examples_is_one_the_schema_accepts(
+    tmp_path: Path,
+) -> None:
+    """Without a request example, verify composes the body from its properties' examples:
+    an example its own property refuses is left out, a required property without one is
+    made up, and required header parameters are sent; the real mock accepts the result."""
+    spec = FIXTURES / "assembled.yaml"
+    contract = load_contract(str(spec))
+    operation = contract.operation("POST /categories")
+    [(name, request, documented)] = example_requests(contract, operation)
+    assert name == "schema-examples"
+    assert request.body == {"color": "49d9e9", "name": "example"}
+    assert set(request.headers) == {"Api-Key", "Api-Username"}
+    assert documented is False  # values made up from schemas: need only be as documented
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/assembled", tmp_path, "--phases", "examples")
+    assert run.status == 0, run.stdout
+
+
+@pytest.fixture()
+def terse_spec(tmp_path: Path) -> Path:
+    spec = tmp_path / "terse.yaml"
+    spec.write_text(TERSE, encoding="utf-8")
+    return spec
+
+
+@pytest.mark.parametrize("credentials", [(), ("--api-key", TERSE_KEY)], ids=["no-key", "key"])
+def test_refusals_a_terse_contract_cannot_name_are_no_findings(
+    terse_spec: Path, tmp_path: Path, credentials: tuple[str, ...]
+) -> None:
+    # Invalid input refused with a 400 and a missing key with a 401, neither documented:
+    # the only ways a correct server has. Without a key, one warning says so.
+    with serve(terse_app()) as base_url:
+        run = _verify(terse_spec, base_url, tmp_path, "--max-examples", "10", *credentials)
+    assert run.status == 0, run.stdout
+    assert len(run.report["warnings"]) == (0 if credentials else 1)
+    properties = next(p for p in run.report["phases"] if p["name"] == "properties")
+    assert properties["requests"] > 20 and properties["passed"] > 0
+
+
+def test_an_undocumented_refusal_of_valid_input_stays_a_finding(
+    terse_spec: Path, tmp_path: Path
+) -> None:
+    with serve(terse_app(refuse_zero=True)) as base_url:
+        run = _verify(
+            terse_spec, base_url, tmp_path, "--max-examples", "10", "--api-key", TERSE_KEY
+        )
+    assert run.status == 1, run.stdout
+    refused = [f for f in run.report["findings"] if f["operation"] == "PUT /counters/{name}"]
+    assert {f["check"] for f in refused} >= {"status_code_conformance"}, run.stdout

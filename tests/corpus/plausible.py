@@ -2,7 +2,10 @@
 
 Independent of the project's own request builder (`contracts.requests`): parameters and bodies
 come from the document's examples, else from a small schema sampler; credentials are any
-well-formed value for the operation's first security requirement.
+well-formed value for the operation's first security requirement. An example its own schema
+refuses (real documents ship them: a 7-digit "uuid", a list where a string is specified) is
+not plausible: a correct server refuses it, with a 4xx the document may not even describe,
+so the sampler builds a value instead.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import SchemaError
+from referencing.exceptions import Unresolvable
+
 __all__ = ["Call", "calls", "resolve", "sample"]
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _MAX_DEPTH = 6
+_FORMAT_CHECKER = FormatChecker()
 
 
 @dataclass(frozen=True)
@@ -117,15 +125,26 @@ def _documented_example(document: Mapping[str, Any], node: Mapping[str, Any]) ->
     return _NO_EXAMPLE
 
 
+def _fits(document: Mapping[str, Any], schema: Any, value: Any) -> bool:
+    """Whether `schema` (JSON Schema 2020-12, formats checked) accepts `value`."""
+    if not isinstance(schema, Mapping):
+        return True
+    full = {**schema, "components": document.get("components") or {}}
+    try:
+        return bool(Draft202012Validator(full, format_checker=_FORMAT_CHECKER).is_valid(value))
+    except (SchemaError, Unresolvable):
+        return True  # a schema jsonschema cannot read: the example is taken as it is
+
+
 def _parameter_value(document: Mapping[str, Any], parameter: Mapping[str, Any]) -> Any:
-    value = _documented_example(document, parameter)
-    if value is not _NO_EXAMPLE:
-        return value
     schema = parameter.get("schema")
     if schema is None:
         for media in (parameter.get("content") or {}).values():
             schema = media.get("schema")
             break
+    value = _documented_example(document, parameter)
+    if value is not _NO_EXAMPLE and _fits(document, schema, value):
+        return value
     return sample(document, schema or {"type": "string"})
 
 
@@ -212,7 +231,7 @@ def _body(
 
 def _media_value(document: Mapping[str, Any], media: Mapping[str, Any]) -> Any:
     value = _documented_example(document, media)
-    if value is not _NO_EXAMPLE:
+    if value is not _NO_EXAMPLE and _fits(document, media.get("schema"), value):
         return value
     return sample(document, media.get("schema") or {})
 
@@ -278,11 +297,14 @@ def sample(document: Mapping[str, Any], schema: Any, depth: int = 0) -> Any:
     schema = resolve(document, schema)
     if not isinstance(schema, Mapping):
         return "corpus"
-    for key in ("example", "default", "const"):
-        if key in schema:
-            return schema[key]
-    if isinstance(schema.get("examples"), list) and schema["examples"]:
-        return schema["examples"][0]
+    if "const" in schema:
+        return schema["const"]
+    own = [schema[key] for key in ("example", "default") if key in schema]
+    if isinstance(schema.get("examples"), list):
+        own += schema["examples"][:1]
+    for value in own:
+        if _fits(document, schema, value):
+            return value
     if schema.get("enum"):
         return next((v for v in schema["enum"] if v is not None), schema["enum"][0])
     if "allOf" in schema:

@@ -13,6 +13,7 @@ from mockserver.config import MockConfig
 from tests.mockserver.conftest import running
 
 SPEC = Path(__file__).resolve().parent.parent / "fixtures" / "bodies.yaml"
+FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 
 @pytest.fixture(scope="module", params=["express", "connexion"])
@@ -78,6 +79,27 @@ def test_a_form_body_is_validated_and_reaches_templates_typed(client: httpx.Clie
     commas = client.post("/logins", data={"user": "ann", "age": "1", "scopes": ["a,b", "c"]})
     assert commas.json()["received"]["scopes"] == ["a,b", "c"]
     assert "'age' is a required" in refusal(client.post("/logins", data={"user": "ann"}))
+    # A boolean is `true` or `false` on the wire; `0` is the integer a careless client sends.
+    zero = refusal(client.post("/logins", data={"user": "ann", "age": "1", "remember": "0"}))
+    assert zero == "remember: '0' is not of type 'boolean'"
+    twice = refusal(client.post("/logins", content=b"user=ann&age=1&age=2", headers=FORM))
+    assert twice == "age: given 2 times; it takes one value"
+    # undeclared fields are allowed (no `additionalProperties: false`), repeated or not
+    extra = client.post("/logins", content=b"user=ann&age=1&x=1&x=2", headers=FORM)
+    assert extra.status_code == 200, extra.text
+
+
+def test_an_optional_form_body_may_be_left_out(client: httpx.Client) -> None:
+    # The schema requires `criteria`, but only of a body that is sent.
+    assert client.post("/searches").status_code == 200
+    assert client.post("/searches", data={"criteria": "a:b", "rows": "5"}).status_code == 200
+    assert "'criteria' is a required" in refusal(client.post("/searches", data={"rows": "5"}))
+    chunked = client.post(
+        "/searches",
+        content=iter([b"rows=5"]),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert "'criteria' is a required" in refusal(chunked)
 
 
 def test_a_multipart_body_with_a_file_part(client: httpx.Client) -> None:
@@ -96,6 +118,36 @@ def test_a_multipart_body_with_a_file_part(client: httpx.Client) -> None:
         "/uploads", data={"title": "t", "meta": "{}"}, files={"file": ("a", b"1")}
     )
     assert refusal(no_source) == "meta: 'source' is a required property"
+
+
+KENNEL = (
+    '<kennel id="7"><name>Rex</name><open>true</open>'
+    "<photoUrls><photoUrl>a.png</photoUrl></photoUrls><tag>good</tag><tag>old</tag></kennel>"
+)
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (KENNEL, None),
+        ('<k xmlns="urn:k"><name>Rex</name><photoUrls/></k>', None),
+        (KENNEL.replace('id="7"', 'id="2147483648"'), "id: 2147483648 is not a 'int32'"),
+        (KENNEL.replace(">true<", "><"), "open: '' is not of type 'boolean'"),
+        ("<kennel><name>Rex</name></kennel>", "'photoUrls' is a required property"),
+        ("<kennel>true</kennel>", "'true' is not of type 'object'"),
+        ("<kennel><name>Rex</name", "the body is not well-formed XML"),
+        ('<!DOCTYPE k [<!ENTITY e "x">]><kennel/>', "a document type declaration is not"),
+    ],
+)
+def test_an_xml_body_is_read_by_its_schema_and_validated(
+    client: httpx.Client, document: str, message: str | None
+) -> None:
+    sent = client.post("/kennels", content=document, headers={"content-type": "application/xml"})
+    if message is None:
+        assert sent.status_code == 201, sent.text
+        answered_by(client)
+    else:
+        assert refusal(sent).startswith(message)
 
 
 @pytest.mark.parametrize(
@@ -130,6 +182,13 @@ def test_a_malformed_multipart_body_is_a_400_not_a_failure_of_the_mock(
 ) -> None:
     sent = client.post("/uploads", content=content, headers={"content-type": content_type})
     assert refusal(sent) == f"the multipart body is malformed: {reason}."
+
+
+def test_a_multipart_body_without_a_content_type_is_a_400_not_a_failure_of_the_mock(
+    client: httpx.Client,
+) -> None:
+    sent = client.post("/uploads", content=b"--x\r\n\r\n--x--\r\n")
+    assert refusal(sent).startswith("the multipart body has no Content-Type")
 
 
 SPEC_31 = """

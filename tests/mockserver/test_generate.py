@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,8 +15,10 @@ from jsonschema import Draft4Validator
 
 from contracts import Contract, load_contract
 from contracts.examples import schema_validator
+from mockserver.config import MockConfig
 from mockserver.generate import Generator, sample_regex
 from mockserver.render import json_bytes
+from tests.mockserver.conftest import running
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SHAPES = FIXTURES / "shapes.yaml"
@@ -360,3 +363,25 @@ def test_keyword(schema: dict[str, Any], check: Any) -> None:
         value = Generator(seed).value(schema, openapi_version="3.1.0")
         assert errors_of(value, schema, "3.1.0") == [], value
         assert check(value), value
+
+
+UNTAGGABLE = FIXTURES / "untaggable.yaml"
+
+
+def test_a_discriminator_no_branch_can_carry_leaves_its_optional_property_out() -> None:
+    """Served by the real mock: each answer meets the OpenAPI reading (the tag names the
+    branch) and plain JSON Schema's; what no value can meet is left out."""
+    document = load_contract(UNTAGGABLE, with_scenarios=False).source.data
+    schema = document["paths"]["/player"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
+    with running(MockConfig(apis=(str(UNTAGGABLE),), seed=3)) as (base, _app):
+        for _ in range(12):
+            answer = httpx.get(f"{base}/untaggable/player", headers={"Prefer": "dynamic=true"})
+            assert answer.status_code == 200
+            body = answer.json()
+            assert errors_of(body, schema, "3.0.3", document) == [], body
+            assert plain_errors(body, schema, document) == [], body
+            assert "item" not in body
+            assert body.get("queue", []) == []
+            assert body["next"]["type"] == "song"

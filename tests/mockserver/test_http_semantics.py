@@ -62,6 +62,23 @@ def test_a_segment_mixing_literals_and_parameters(one_connection: httpx.Client) 
     assert one_connection.get("/files/report.csv").status_code == 400  # ext's enum
 
 
+def test_paths_sharing_a_templated_segment_keep_their_own_parameter_names(
+    one_connection: httpx.Client,
+) -> None:
+    shown = one_connection.get("/shelves/12/show.json")
+    assert (shown.status_code, shown.json()["name"]) == (200, "shown")
+    refused = one_connection.get("/shelves/twelve/show.json")  # shelfId is an integer
+    assert refused.status_code == 400
+    assert "shelfId" in refused.json()["message"]
+    assert one_connection.get("/shelves/oak/4.json").json()["name"] == "by-slug"
+    journal = one_connection.get("/__mock/requests", params={"limit": 3}).json()["requests"]
+    assert [entry["operation"] for entry in journal] == [  # oldest first
+        "GET /shelves/{shelfId}/show.json",
+        "GET /shelves/{shelfId}/show.json",
+        "GET /shelves/{slug}/{id}.json",
+    ]
+
+
 def test_the_server_urls_path_is_served_too(one_connection: httpx.Client) -> None:
     at_prefix = one_connection.get("/api/v3/items/special")
     assert (at_prefix.status_code, at_prefix.json()["name"]) == (200, "special")

@@ -202,3 +202,42 @@ def test_the_cli_refuses_3_2_in_one_line() -> None:
         "mockserver: tests/fixtures/parts32.yaml:1:1: OpenAPI 3.2 is not supported yet "
         "(the mock serves 3.0.x and 3.1.x)\n"
     )
+
+
+def test_an_operation_documenting_no_response_succeeds_without_a_body() -> None:
+    """OpenAPI 3.1 makes `responses` optional: the mock promises nothing, so it answers 204
+    (it used to fail with a 500); the guard still applies, whatever the scopes listed."""
+    config = MockConfig(apis=(str(FIXTURES / "noresponses31.yaml"),))
+    with (
+        running(config) as (base, _),
+        httpx.Client(
+            base_url=f"{base}/noresponses31", limits=httpx.Limits(max_connections=1), timeout=10
+        ) as client,
+    ):
+        refused = client.get("/users")
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        bearer = {"Authorization": "Bearer any-token"}
+        for _ in range(2):  # one connection: nothing left on it after the first answer
+            answered = client.get("/users", headers=bearer)
+            assert (answered.status_code, answered.content) == (204, b"")
+            assert "content-length" not in answered.headers
+        assert client.get("/users", headers={**bearer, "Prefer": "dynamic=true"}).status_code == 204
+        unsatisfiable = client.get("/users", headers={**bearer, "Prefer": "code=200"})
+        assert unsatisfiable.status_code == 422
+        assert "documents no 200 response; available: none" in unsatisfiable.text
+
+
+@pytest.mark.parametrize("express", [True, False], ids=["express", "connexion"])
+def test_a_literal_null_body_is_accepted_where_the_3_1_schema_accepts_null(express: bool) -> None:
+    config = MockConfig(apis=(str(FIXTURES / "untyped31.yaml"),), express=express)
+    with running(config) as (base, _), httpx.Client(base_url=f"{base}/untyped31") as client:
+        json_type = {"Content-Type": "application/json"}
+        assert client.post("/backups", content=b"null", headers=json_type).status_code == 200
+        assert client.post("/backups", json={"with_uploads": True}).status_code == 200
+        refused = client.post("/backups", json={"with_uploads": "yes"})
+        assert (refused.status_code, "with_uploads" in refused.text) == (400, True)
+        # where the schema says `type: object`, a literal null is still refused
+        typed = client.post("/restores", content=b"null", headers=json_type)
+        assert typed.status_code == 400
+        assert "the body is null" in typed.text

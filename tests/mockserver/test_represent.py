@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from xml.etree import ElementTree
 
+import httpx
+
+from mockserver.config import MockConfig
 from mockserver.represent import concrete, encode, xml_bytes
+from tests.mockserver.conftest import running
 
 PET = {
     "type": "object",
@@ -51,3 +56,19 @@ def test_strings_are_sent_as_written_and_ranges_become_concrete_types() -> None:
     assert encode(None, "image/*", None).startswith(b"\x89PNG")
     assert concrete("image/*") == "image/png" and concrete("text/*") == "text/plain"
     assert concrete("application/vnd.api+json") == "application/vnd.api+json"
+
+
+def test_a_generated_calendar_is_an_icalendar_document_where_the_schema_allows() -> None:
+    spec = Path(__file__).resolve().parent.parent / "fixtures" / "calendar31.yaml"
+    with running(MockConfig(apis=(str(spec),), seed=5)) as (base, _app):
+        feed = httpx.get(f"{base}/calendar31/events.ics")
+        short = httpx.get(f"{base}/calendar31/short.ics")
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("text/calendar")
+    lines = feed.content.decode().split("\r\n")
+    assert (lines[0], lines[-2], lines[-1]) == ("BEGIN:VCALENDAR", "END:VCALENDAR", "")
+    assert {"VERSION:2.0", "BEGIN:VEVENT", "END:VEVENT"} <= set(lines)
+    assert any(line.startswith("PRODID:") for line in lines)
+    # where the schema refuses that document, generated text its schema accepts
+    assert short.status_code == 200
+    assert 0 < len(short.text) <= 12 and "VCALENDAR" not in short.text

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
 from contracts import load_contract
+from mockserver.config import MockConfig
 from tests.conftest import API_IDS, SPECS
 from tests.mockserver.conftest import (
     assert_conforms,
     auth_headers,
     last_entry,
+    running,
     success_request,
 )
 
@@ -164,3 +168,65 @@ def test_unknown_path_outside_the_apis_is_a_mock_problem(client: httpx.Client) -
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert "/quiva" in response.json()["detail"]
+
+
+# Tic Tac Toe's shape (learn.openapis.org): the operation's own 400 is `text/html`, its 401
+# plain text; another operation documents a JSON error the refusal must not borrow.
+NON_JSON_ERRORS = """\
+openapi: 3.0.3
+info: {title: Squares, version: '1'}
+components:
+  securitySchemes:
+    bearer: {type: http, scheme: bearer}
+paths:
+  /squares/{row}:
+    get:
+      parameters:
+        - {name: row, in: path, required: true, schema: {type: integer, minimum: 1, maximum: 3}}
+      security: [{bearer: []}]
+      responses:
+        '200':
+          description: the square
+          content: {application/json: {schema: {type: string, enum: [X, O, '.']}}}
+        '400':
+          description: illegal coordinates
+          content:
+            text/html:
+              schema: {type: string, maxLength: 40}
+              example: Illegal coordinates
+        '401':
+          description: who are you
+          content: {text/plain: {schema: {type: string, enum: [Unauthorized]}}}
+  /games:
+    post:
+      requestBody:
+        required: true
+        content: {application/json: {schema: {type: object}}}
+      responses:
+        '201': {description: started}
+        '400':
+          description: invalid
+          content:
+            application/json:
+              schema: {type: object, required: [message], properties: {message: {type: string}}}
+"""
+
+
+def test_a_refusal_takes_the_operations_own_non_json_error(tmp_path: Path) -> None:
+    spec = tmp_path / "squares.yaml"
+    spec.write_text(NON_JSON_ERRORS, encoding="utf-8")
+    with running(MockConfig(apis=(str(spec),))) as (base, _), httpx.Client(base_url=base) as c:
+        refused = c.get("/squares/squares/9", headers={"Authorization": "Bearer t"})
+        assert refused.status_code == 400
+        assert refused.headers["content-type"].startswith("text/html")
+        # the message, cut to the schema's maxLength
+        assert refused.text == "row (path parameter): 9 is greater than the maximum of 3"[:40]
+        anonymous = c.get("/squares/squares/1")
+        assert anonymous.status_code == 401
+        assert anonymous.headers["content-type"].startswith("text/plain")
+        assert anonymous.text == "Unauthorized"  # the message fits no enum: a value that does
+        assert c.get("/squares/squares/1", headers={"Authorization": "Bearer t"}).json() in (
+            "X",
+            "O",
+            ".",
+        )

@@ -129,7 +129,7 @@ def run(ctx: PhaseContext) -> PhaseResult:
         },
     )
     schema = schemathesis.openapi.from_dict(dict(ctx.contract.resolved), config=config)
-    schema.hook(failure_filter(ctx.contract))
+    schema.hook(failure_filter(ctx.contract, uncredentialed=target.uncredentialed()))
     seen: set[tuple[str, str, str, str]] = set()
     with bounded_schemathesis(target.bounds):
         stream = from_schema(schema).execute()

@@ -1,0 +1,137 @@
+"""A generated form or XML body as the server reads it off the wire.
+
+Schemathesis judges a request by the value it generated, but a form carries text only: a
+one-item array is sent as one field (`photoUrls=AAA`, which OpenAPI's exploded `form` style
+reads as `["AAA"]`), an empty array is not sent at all, and a form with no fields is a
+zero-length body, which is no body. XML has the same blind spots (`<tags></tags>` is an
+empty wrapped array, whatever was generated). `body_valid_as_sent` reads the body that was
+sent the way its encoding defines it (`contracts.xmlbody` for XML) and says whether the
+contract accepts it, so that verify judges what the server got rather than what was
+generated.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+from ..catalog import Contract
+from ..examples import schema_validator
+from ..xmlbody import NotXml, typed_text, xml_value
+
+__all__ = ["body_valid_as_sent", "form_as_sent"]
+
+_FORM = "application/x-www-form-urlencoded"
+_READABLE = frozenset({"string", "integer", "number", "boolean", "object"})
+
+
+def _value(text: str, schema: Mapping[str, Any]) -> Any:
+    """A field's text as its schema reads it: a scalar typed, an object from its JSON
+    (OpenAPI's default encoding for an object; any other text is no object)."""
+    if schema.get("type") == "object":
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return text
+        return parsed if isinstance(parsed, dict) else text
+    return typed_text(text, schema)
+
+
+def _field_schema(schema: Mapping[str, Any], name: str) -> Mapping[str, Any] | None:
+    """The schema of field `name`: its property's, else `additionalProperties`' ({} when
+    any value is allowed); None when the schema forbids the field."""
+    found = (schema.get("properties") or {}).get(name)
+    if isinstance(found, Mapping):
+        return found
+    extra = schema.get("additionalProperties", True)
+    if extra is False:
+        return None
+    return extra if isinstance(extra, Mapping) else {}
+
+
+def _read(raw: bytes) -> dict[str, list[str]] | None:
+    try:
+        return parse_qs(raw.decode("ascii"), keep_blank_values=True, strict_parsing=True)
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def form_as_sent(
+    fields: Mapping[str, list[str]], schema: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The fields of a urlencoded body (`parse_qs`'s), typed by `schema`; None where the
+    reading is not the form encoding's alone (a field whose schema is an object or a
+    combinator), so that nothing is judged on a guess."""
+    out: dict[str, Any] = {}
+    for name, texts in fields.items():
+        field = _field_schema(schema, name)
+        if field is None:
+            out[name] = texts[0]  # refused by `additionalProperties: false` whatever it is
+            continue
+        kind = field.get("type")
+        if not field:  # any value: the text is one
+            out[name] = texts[0] if len(texts) == 1 else list(texts)
+        elif kind == "array":
+            items = field.get("items")
+            if not (isinstance(items, Mapping) and items.get("type") in _READABLE):
+                return None
+            out[name] = [_value(text, items) for text in texts]
+        elif kind in _READABLE:
+            typed = [_value(text, field) for text in texts]
+            out[name] = typed[0] if len(typed) == 1 else typed
+        else:
+            return None
+    return out
+
+
+def _is_xml(media_type: str) -> bool:
+    return media_type in ("application/xml", "text/xml") or media_type.endswith("+xml")
+
+
+def body_valid_as_sent(contract: Contract, case: Any, body: bytes | str | None) -> bool | None:
+    """Whether the form or XML body sent with `case` is one its operation accepts, read as
+    the server reads it (no bytes at all: no body, valid unless the body is required; a
+    required form field not sent: invalid); None for another media type or a body that
+    cannot be read without guessing."""
+    media_type = str(getattr(case, "media_type", None) or "").split(";")[0].strip().lower()
+    if media_type != _FORM and not _is_xml(media_type):
+        return None
+    method, path = case.operation.method.upper(), case.operation.path
+    operation = next(
+        (op for op in contract.operations if (op.method.upper(), op.path) == (method, path)),
+        None,
+    )
+    if operation is None:
+        return None
+    request_body = operation.request_body or {}
+    raw = body.encode() if isinstance(body, str) else body or b""
+    if not raw:
+        return not request_body.get("required", False)
+    content = request_body.get("content") or {}
+    schema = (content.get(media_type) or {}).get("schema")
+    if not isinstance(schema, Mapping):
+        return None
+    value: Any
+    if _is_xml(media_type):
+        try:
+            value = xml_value(raw, schema)
+        except NotXml:
+            return False
+    else:
+        fields = _read(raw)
+        if fields is None:
+            return None
+        properties = schema.get("properties") or {}
+        required = [
+            name
+            for name in schema.get("required") or ()
+            if not (isinstance(properties.get(name), Mapping) and properties[name].get("readOnly"))
+        ]
+        if any(name not in fields for name in required):
+            return False
+        value = form_as_sent(fields, schema)
+        if value is None:
+            return None
+    return bool(schema_validator(schema, contract.openapi_version).is_valid(value))
