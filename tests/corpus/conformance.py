@@ -10,7 +10,8 @@ Where openapi-core 0.23 cannot read an answer, the harness tells it how (its pub
 - it decodes JSON for `application/json` and `application/vnd.api+json` only: any other
   `+json` type (RFC 6839: `application/problem+json`) is JSON too;
 - it decodes text for `text/plain` and `text/html` only: any other `text/*` (`text/calendar`)
-  is text too;
+  is text too, and so is a body of any other media type whose schema is a string that is not
+  `binary` or `byte` (GitHub's `application/octocat-stream`);
 - its OpenAPI 3.1 validator refuses raw `bytes` for `type: string, format: binary`, which its
   3.0 validator accepts (python-openapi/openapi-core#854, open; the fix proposed upstream is
   python-openapi/openapi-schema-validator#298): in a 3.1 document, a body of another media
@@ -131,11 +132,19 @@ def _readers(document: Mapping[str, Any]) -> dict[str, Any]:
         for method in METHODS:
             operation = resolve(document, item.get(method)) if isinstance(item, dict) else None
             for response in ((operation or {}).get("responses") or {}).values():
-                for media_type in resolve(document, response).get("content") or {}:
+                content = resolve(document, response).get("content") or {}
+                for media_type, media in content.items():
                     base = media_type.split(";")[0].strip().lower()
+                    schema = resolve(document, (media or {}).get("schema")) or {}
+                    textual = schema.get("type") == "string" and schema.get("format") not in (
+                        "binary",
+                        "byte",
+                    )
                     if base.endswith("+json"):
                         readers.setdefault(base, json_loads)
-                    elif base.startswith("text/") and base not in media_type_deserializers:
+                    elif base not in media_type_deserializers and (
+                        base.startswith("text/") or textual
+                    ):
                         readers.setdefault(base, plain_loads)
                     elif v31 and media_type_deserializers.get(base, binary_loads) is binary_loads:
                         readers.setdefault(base, _octets)

@@ -242,7 +242,13 @@ def _encode(value: Any, media_type: str, schema: Mapping[str, Any]) -> tuple[byt
         return json.dumps(value).encode(), media_type
     if base == "application/x-www-form-urlencoded":
         fields = value if isinstance(value, dict) else {"value": value}
-        pairs = [(k, _form_value(v)) for k, v in fields.items()]
+        # OpenAPI's default for a form field is style form, explode true: an array is one
+        # pair per item (Twilio's `MediaUrl=a&MediaUrl=b`)
+        pairs = [
+            (k, _form_value(item))
+            for k, v in fields.items()
+            for item in (v if isinstance(v, list) else [v])
+        ]
         return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs).encode(), base
     if base == "multipart/form-data":
         boundary = "corpus-boundary"
