@@ -36,6 +36,7 @@ def test_mockserver_uses_only_the_contract_core() -> None:
         "contracts.examples",
         "contracts.requests",
         "contracts.yamlsource",  # the file limits (--max-spec-bytes)
+        "contracts.xmlbody",  # XML bodies read as data, the same way by the mock and verify
     )
     # The validation proxy's reports are `contracts verify`'s findings and JUnit writer
     # (plain data and text: neither imports Schemathesis), in that one module.
