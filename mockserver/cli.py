@@ -194,6 +194,8 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
     shared = args.state.startswith(("redis://", "rediss://", "unix://"))
     if args.state != "memory" and not shared:
         raise UsageError(f"--state {args.state!r}: use memory or redis://HOST:PORT/DB")
+    if args.workers > 1 and args.reload:
+        raise UsageError("--reload and --workers cannot be combined")
     if args.workers > 1 and not shared:
         raise UsageError(
             f"--workers {args.workers} needs a shared state: add --state redis://HOST:PORT/DB"
@@ -243,7 +245,7 @@ def _announce(server: Any) -> None:
 
 
 def _announce_when_answering(server: Any) -> None:
-    """`--workers`: announce once, when the first worker answers (from a thread)."""
+    """`--workers`: announce once, when a worker answers (from a thread)."""
     import threading
     import time
     import urllib.error
@@ -280,10 +282,7 @@ def create_app_from_env() -> Any:
 
     raw = json.loads(os.environ["FLOWCONTRACT_MOCK_CONFIG"])
     args = build_parser().parse_args(["serve", *raw])
-    config = config_from_args(args)
-    if config.workers > 1:  # the parent announces once, for every worker
-        config = dataclasses.replace(config, on_start=None)
-    return build_app(config)
+    return build_app(config_from_args(args))
 
 
 def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
@@ -324,30 +323,26 @@ def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
         **uvicorn_settings(config),
     }
     common.pop("lifespan")  # uvicorn's default ("auto") runs ours
-    if args.reload or config.workers > 1:
+    if args.reload:
         import json
 
         os.environ["FLOWCONTRACT_MOCK_CONFIG"] = json.dumps(list(argv[1:]))
-        # fail fast, with a one-line error, before the reloader or the workers start
-        built = build_app(config)
-        if args.reload:
-            uvicorn.run(
-                "mockserver.cli:create_app_from_env",
-                factory=True,
-                reload=True,
-                reload_dirs=[str(Path.cwd() / "specs")]
-                if (Path.cwd() / "specs").is_dir()
-                else None,
-                reload_includes=["*.yaml", "*.yml", "*.json"],
-                **common,
-            )
-            return 0
-        _announce_when_answering(built)
-        del built
+        build_app(config)  # fail fast, with a one-line error, before the reloader starts
         uvicorn.run(
-            "mockserver.cli:create_app_from_env", factory=True, workers=config.workers, **common
+            "mockserver.cli:create_app_from_env",
+            factory=True,
+            reload=True,
+            reload_dirs=[str(Path.cwd() / "specs")] if (Path.cwd() / "specs").is_dir() else None,
+            reload_includes=["*.yaml", "*.yml", "*.json"],
+            **common,
         )
         return 0
+    if config.workers > 1:
+        from .workers import serve_workers
+
+        # the parent announces once, when the port answers; the workers say nothing
+        app = build_app(dataclasses.replace(config, on_start=None))
+        return serve_workers(app, common, config.workers, lambda: _announce_when_answering(app))
     app = build_app(config)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler it found:
     # make that handler a clean exit, so a stopped mock exits 0 as after Ctrl-C.

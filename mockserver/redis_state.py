@@ -80,7 +80,8 @@ _RECORD = (
 local p = ARGV[1]
 local size, max_bytes, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local default = ARGV[5]
-local now = tonumber(redis.call('TIME')[1])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local n = (#ARGV - 5) / 2
 local last = redis.call('INCRBY', p .. 'seq', n)
 local first = last - n + 1
@@ -145,7 +146,8 @@ if ARGV[3] == '' then
 else
   redis.call('HSET', p .. 'prefer', ARGV[2], ARGV[3])
 end
-redis.call('ZADD', p .. 'sessions', tonumber(redis.call('TIME')[1]), ARGV[2])
+local clock = redis.call('TIME')
+redis.call('ZADD', p .. 'sessions', tonumber(clock[1]) + tonumber(clock[2]) / 1000000, ARGV[2])
 redis.call('PUBLISH', p .. 'events', 'prefer')
 return 1
 """
@@ -193,7 +195,7 @@ class RedisState:
         self.location = redis_location(url)
         self._url = url
         self._fixtures = initial_fixtures(scenarios)
-        self._limits = (config.journal_size, config.journal_bytes, int(config.session_ttl))
+        self._limits = (config.journal_size, config.journal_bytes, config.session_ttl)
         self._buffer_size = config.state_buffer
         self._pending: deque[JournalEntry] = deque()
         self._in_flight = 0
@@ -313,10 +315,12 @@ class RedisState:
         self._start()
 
     async def close(self) -> None:
-        """Write what is pending (for up to 5 seconds), then stop."""
-        if self._drained is not None and self._pending:
+        """Write what is pending (for up to 5 seconds while Redis answers), then stop."""
+        if self._drained is not None and self._pending and self._problem is None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._drained.wait(), 5.0)
+        if self._pending:
+            log.warning("%d journal entries not written: %s", len(self._pending), self._problem)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -440,10 +440,10 @@ class InMemoryState:
 
     def record(self, entry: JournalEntry) -> None:
         with self._lock:
+            if entry.session != DEFAULT_SESSION:
+                self._session(entry.session, entry.time)  # before the seq: its floor
             self._seq += 1
             entry.seq = self._seq
-            if entry.session != DEFAULT_SESSION:
-                self._session(entry.session, entry.time)
             self._journal.append(entry)
 
     def preferences(self, session: str = DEFAULT_SESSION) -> Mapping[str, Preference]:
