@@ -292,6 +292,7 @@ class MockServer:
         self.config = config
         self.contracts = contracts
         self.state: State = state_for(config, {c.api_id: c.scenarios for c in contracts})
+        self.sequence = self.state.sequence
         self.access = Access.build(config.host, config.allowed_hosts, config.admin_token)
         # The credentials each API's spec declares: masked in the journal.
         self.declared = {c.api_id: Declared.of(c.security_schemes) for c in contracts}
@@ -393,9 +394,11 @@ class MockServer:
         """Limits, then the dispatcher; every request journaled once, whatever its fate."""
         start = time.perf_counter()
         session, wrong_session = take_session(scope)
-        scope["flowcontract"] = RequestNote(session=session)
+        scope["flowcontract"] = note = RequestNote(session=session)
         raw, status, response = b"", 0, b""
         try:
+            if self.sequence is not None:
+                note.seq = await self.sequence()
             host = self.access.host_refusal(scope)
             refusal = (*host, None) if host is not None else self.limits.headers(scope)
             if refusal is None and wrong_session is not None:
@@ -432,9 +435,9 @@ class MockServer:
             mount = mount_for(scope.get("path", "/"), self.mounts)
             api = mount.api_id if mount else None
         declared = self.declared.get(api, _NO_DECLARED) if api else _NO_DECLARED
-        self.state.record(
-            JournalEntry.of(scope, api, raw, status, response, started, declared, note.session)
-        )
+        entry = JournalEntry.of(scope, api, raw, status, response, started, declared, note.session)
+        entry.seq = note.seq
+        self.state.record(entry)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -72,8 +72,8 @@ local function drop_session(p, session)
 end
 """
 
-# ARGV: prefix, size, max bytes, ttl, default session, then session and entry pairs.
-# Returns the first seq given.
+# ARGV: prefix, size, max bytes, ttl, default session, then (session, seq, entry) for
+# each entry; a seq of 0 (taken while Redis was away) is given here. Returns the seqs.
 _RECORD = (
     _DROP_SESSION
     + """
@@ -82,13 +82,12 @@ local size, max_bytes, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV
 local default = ARGV[5]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local n = (#ARGV - 5) / 2
-local last = redis.call('INCRBY', p .. 'seq', n)
-local first = last - n + 1
+local given = {}
 local added = 0
-for i = 0, n - 1 do
-  local session, blob = ARGV[6 + 2 * i], ARGV[7 + 2 * i]
-  local seq = first + i
+for i = 6, #ARGV, 3 do
+  local session, seq, blob = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
+  if seq == 0 then seq = redis.call('INCR', p .. 'seq') end
+  given[#given + 1] = seq
   redis.call('HSET', p .. 'e', seq, blob)
   redis.call('ZADD', p .. 'all', seq, seq .. ' ' .. session)
   redis.call('ZADD', p .. 's:' .. session, seq, seq)
@@ -114,7 +113,7 @@ for _, session in ipairs(redis.call('ZRANGEBYSCORE', p .. 'sessions', '-inf', '(
   end
 end
 if changed then redis.call('PUBLISH', p .. 'events', 'prefer') end
-return first
+return given
 """
 )
 
@@ -201,11 +200,15 @@ class RedisState:
         self._in_flight = 0
         self._dropped = 0
         self._problem: str | None = None  # why Redis cannot be used now
+        self._catching_up = False  # entries kept while Redis was away are still unwritten
         self._preferences: dict[str, dict[str, Preference]] = {}
         self._client: aioredis.Redis | None = None
         self._wake: asyncio.Event | None = None
         self._drained: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._numbering: list[asyncio.Future[int]] = []  # requests waiting for their seq
+        self._numberer: asyncio.Task[None] | None = None
+        self.sequence = self._sequence
 
     # -- the request path: never waits for Redis
 
@@ -231,6 +234,40 @@ class RedisState:
 
     def preferences(self, session: str = DEFAULT_SESSION) -> Mapping[str, Preference]:
         return self._preferences.get(session, {})
+
+    async def _sequence(self) -> int:
+        """The request's place in the one order, taken as it is received, before its answer
+        is sent: a request answered before another was sent comes first, whichever instance
+        answered each. Requests received while one `INCRBY` is out share the next one. 0
+        while Redis is away and until what was kept meanwhile is written: those entries
+        are numbered as they are written, in the order received."""
+        if self._problem is not None or self._catching_up:
+            return 0
+        waiting = asyncio.get_running_loop().create_future()
+        self._numbering.append(waiting)
+        if self._numberer is None:
+            self._numberer = asyncio.get_running_loop().create_task(self._number())
+        seq: int = await waiting
+        return seq
+
+    async def _number(self) -> None:
+        try:
+            while self._numbering:
+                batch, self._numbering = self._numbering, []
+                try:
+                    last = int(await self._connected().incrby(f"{_PREFIX}seq", len(batch)))
+                except _UNREACHABLE as exc:
+                    self._problem = self._problem or self._unreachable(exc)
+                    self._catching_up = True
+                    for waiting in batch:
+                        if not waiting.done():
+                            waiting.set_result(0)
+                    continue
+                for i, waiting in enumerate(batch, start=last - len(batch) + 1):
+                    if not waiting.done():  # its request may have been cancelled
+                        waiting.set_result(i)
+        finally:
+            self._numberer = None
 
     # -- the admin API
 
@@ -302,9 +339,10 @@ class RedisState:
                 sessions=max(sessions, 1),
             )
             if not self._pending and not self._in_flight:
-                self._problem = None  # back, and nothing left to write
+                self._problem, self._catching_up = None, False  # back, nothing left to write
         except _UNREACHABLE as exc:
             self._problem = self._problem or self._unreachable(exc)
+            self._catching_up = True
         figures.update(journal_pending=len(self._pending) + self._in_flight)
         figures.update(journal_dropped=self._dropped)
         if self._problem is not None:
@@ -384,13 +422,14 @@ class RedisState:
                 self._in_flight = len(batch)
                 args: list[str | bytes] = list(limits)
                 for entry in batch:
-                    args += (entry.session, marshal.dumps(entry.row()))
+                    args += (entry.session, str(entry.seq), marshal.dumps(entry.row()))
                 try:
-                    first = await self._connected().eval(_RECORD, 0, *args)
+                    given = await self._connected().eval(_RECORD, 0, *args)
                 except _UNREACHABLE as exc:
                     if self._problem is None:
                         log.warning("%s; journal entries kept locally until it is back", exc)
                     self._problem = self._unreachable(exc)
+                    self._catching_up = True
                     self._pending.extendleft(reversed(batch))
                     while len(self._pending) > self._buffer_size:
                         self._pending.popleft()
@@ -399,11 +438,12 @@ class RedisState:
                     await asyncio.sleep(_RETRY_DELAY)
                     continue
                 self._in_flight = 0
-                for i, entry in enumerate(batch):
-                    entry.seq = int(first) + i
+                for entry, seq in zip(batch, given, strict=True):
+                    entry.seq = int(seq)
                 if self._problem is not None:
                     log.warning("Redis at %s is back: journal entries written", self.location)
                     self._problem = None
+            self._catching_up = False
             self._drained.set()
 
     async def _load_preferences(self) -> None:

@@ -15,7 +15,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -220,6 +220,11 @@ class StateUnavailable(Exception):
 class State(Protocol):
     """Where the mock keeps what changes while it serves, per session."""
 
+    @property
+    def sequence(self) -> Callable[[], Awaitable[int]] | None:
+        """None when `record` numbers the entries; else what numbers each request as it is
+        received (a shared state: the order across instances is the order received)."""
+
     def fixture(self, api: str, workflow_id: str, session: str = DEFAULT_SESSION) -> Fixture | None:
         """A workflow's fixture, as the scenarios declare it (fixtures are read-only)."""
 
@@ -400,6 +405,7 @@ class InMemoryState:
     (the ring drops them in its time)."""
 
     kind = "memory"
+    sequence = None  # `record` numbers the entries
 
     def __init__(
         self,
