@@ -122,7 +122,7 @@ return given
 """
 )
 
-# ARGV: prefix, session ('' for every session).
+# ARGV: prefix, session ('' for every session), the default session (kept in `sessions`).
 _RESET = (
     _DROP_SESSION
     + """
@@ -136,6 +136,7 @@ if session == '' then
 else
   drop_session(p, session)
   redis.call('HDEL', p .. 'prefer', session)
+  if session ~= ARGV[3] then redis.call('ZREM', p .. 'sessions', session) end
 end
 redis.call('PUBLISH', p .. 'events', 'prefer')
 return 1
@@ -321,7 +322,7 @@ class RedisState:
 
     async def reset(self, session: str | None = None) -> None:
         await self._written()
-        await self._call(_RESET, session or "")
+        await self._call(_RESET, session or "", DEFAULT_SESSION)
         if session is None:
             self._preferences.clear()
         else:

@@ -33,7 +33,8 @@ def session_error(name: str) -> str | None:
 
 
 def take_session(scope: Scope) -> tuple[str, str | None]:
-    """The request's session and why its name is refused (None when it is not).
+    """The request's session and why its name is refused (None when it is not; when it
+    is, the refusal is journaled in the default session).
 
     The `__session` query parameter is removed from `scope["query_string"]`; the header
     wins when both are sent."""
@@ -54,4 +55,5 @@ def take_session(scope: Scope) -> tuple[str, str | None]:
             break
     if named is None:
         return DEFAULT_SESSION, None
-    return named, session_error(named)
+    wrong = session_error(named)
+    return (named, None) if wrong is None else (DEFAULT_SESSION, wrong)

@@ -478,9 +478,10 @@ class InMemoryState:
         with self._lock:
             if session is None:
                 self._clear()
-            elif (found := self._sessions.get(session)) is not None:
-                found.floor = self._seq
-                found.preferences = {}
+            elif session == DEFAULT_SESSION:
+                self._sessions[session] = _Session(time.time(), self._seq, {})
+            else:  # begun again, after every entry so far, by its next request
+                self._sessions.pop(session, None)
 
     async def stats(self) -> dict[str, Any]:
         with self._lock:
