@@ -37,9 +37,6 @@ from tests.mockserver.conftest import ADMIN, free_port, running
 REDIS_SERVER = shutil.which("redis-server")
 if REDIS_SERVER is None and os.environ.get("CI"):
     raise RuntimeError("redis-server is missing in CI: .ci/run installs Debian's redis-server")
-pytestmark = pytest.mark.skipif(
-    REDIS_SERVER is None, reason="needs Debian's redis-server (.ci/run installs it)"
-)
 
 RUN = "/quiva/hub/workflows/1234567890/21312322/run"
 AUTH = {"Authorization": "Bearer qv_test_token"}
@@ -96,18 +93,14 @@ class RedisProcess:
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    if REDIS_SERVER is None:
+        pytest.skip("needs Debian's redis-server (.ci/run installs it)")
     server = RedisProcess(free_port(), tmp_path_factory.mktemp("redis"))
     server.start()
     yield server
     if server.process is not None:
         server.process.terminate()
         server.process.wait(timeout=10)
-
-
-@pytest.fixture()
-def redis_url(redis_server: RedisProcess) -> str:
-    redis_server.flush()
-    return redis_server.url
 
 
 # -- the State interface, both implementations
@@ -148,14 +141,18 @@ def _paths(entries: list[JournalEntry]) -> list[str]:
 
 
 @pytest.fixture(params=["memory", "redis"])
-def kind(request: pytest.FixtureRequest, redis_server: RedisProcess) -> str:
-    redis_server.flush()
-    return str(request.param)
+def kind(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """The implementation, and the Redis URL it uses (a flushed one for `redis`)."""
+    if request.param == "memory":
+        return "memory", ""
+    server: RedisProcess = request.getfixturevalue("redis_server")
+    server.flush()
+    return "redis", server.url
 
 
-def test_state_journal_sessions_and_reset(kind: str, redis_server: RedisProcess) -> None:
+def test_state_journal_sessions_and_reset(kind: tuple[str, str]) -> None:
     async def scenario() -> None:
-        state = _state(kind, redis_server.url)
+        state = _state(*kind)
         await state.open()
         try:
             assert state.fixture("quiva", "archived") is not None
@@ -191,16 +188,16 @@ def test_state_journal_sessions_and_reset(kind: str, redis_server: RedisProcess)
             (after,) = await state.journal()
             assert after.seq > seqs[-1]  # the sequence goes on after a reset
             stats = await state.stats()
-            assert stats["state"] == kind and stats.get("status", "ok") == "ok"
+            assert stats["state"] == kind[0] and stats.get("status", "ok") == "ok"
         finally:
             await state.close()
 
     asyncio.run(scenario())
 
 
-def test_state_bounds_and_idle_sessions(kind: str, redis_server: RedisProcess) -> None:
+def test_state_bounds_and_idle_sessions(kind: tuple[str, str]) -> None:
     async def scenario() -> None:
-        state = _state(kind, redis_server.url, journal_size=5, session_ttl=0.5)
+        state = _state(*kind, journal_size=5, session_ttl=0.5)
         await state.open()
         try:
             for n in range(8):
@@ -220,7 +217,7 @@ def test_state_bounds_and_idle_sessions(kind: str, redis_server: RedisProcess) -
     asyncio.run(scenario())
 
 
-def test_redis_away_keeps_a_bounded_buffer_and_says_degraded(redis_server: RedisProcess) -> None:
+def test_redis_away_keeps_a_bounded_buffer_and_says_degraded() -> None:
     async def scenario() -> None:
         nobody = f"redis://127.0.0.1:{free_port()}/0"
         state = _state("redis", nobody, state_buffer=5)
@@ -444,3 +441,34 @@ def test_serve_refuses_what_cannot_be_shared() -> None:
         assert done.returncode == 2, done.stderr
         assert done.stderr.count("\n") == 1 and expected in done.stderr
         assert "secret" not in done.stderr
+
+
+# -- sessions with the memory state (pytest-xdist workers sharing one mock)
+
+
+def test_sessions_keep_parallel_runs_apart_in_memory() -> None:
+    with running(MockConfig(apis=("quiva",))) as (base, _):
+        _reset(base)
+        for n, worker in enumerate(("gw0", "gw1", "gw0")):
+            assert _run(base, n, **{"X-Mock-Session": worker}).status_code == 200
+        by_query = _client(base).post(
+            RUN + "?__session=gw1&stream=false", json={"trigger": {"n": 3}}, headers=AUTH
+        )
+        assert by_query.status_code == 200, by_query.text
+        gw0, gw1 = _journal(base, session="gw0"), _journal(base, session="gw1")
+        assert _numbers(gw0) == [0, 2] and _numbers(gw1) == [1, 3]
+        assert gw1[1]["query"] == "stream=false"  # __session taken out, the rest kept
+        assert _journal(base) == []  # the default session saw none of it
+        prefer = _client(base).put(
+            "/__mock/prefer",
+            json={"quiva": "code=400, example=ArchivedFlow"},
+            headers={**ADMIN, "X-Mock-Session": "gw0"},
+        )
+        assert prefer.status_code == 200, prefer.text
+        assert _run(base, 4, **{"X-Mock-Session": "gw0"}).status_code == 400
+        assert _run(base, 5, **{"X-Mock-Session": "gw1"}).status_code == 200
+        _reset(base, session="gw0")
+        assert _journal(base, session="gw0") == []
+        assert _numbers(_journal(base, session="gw1")) == [1, 3, 5]
+        assert _run(base, 6, **{"X-Mock-Session": "gw0"}).status_code == 200
+        assert _numbers(_journal(base, session="gw0")) == [6]
