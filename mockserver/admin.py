@@ -7,6 +7,7 @@ It is mounted beside the APIs, never under one, so no API path can collide with 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -19,7 +20,8 @@ from contracts.catalog import Contract
 
 from .dashboard import JournalFeed, dashboard_routes
 from .negotiate import Preference, parse_preference
-from .state import State
+from .sessions import DEFAULT_SESSION, SESSION_HEADER, session_error
+from .state import State, StateUnavailable
 
 __all__ = ["Administered", "admin_app"]
 
@@ -35,20 +37,32 @@ class Administered(Protocol):
     def state(self) -> State: ...
 
     @property
-    def preferences(self) -> dict[str, Preference]: ...
-
-    @property
     def feed(self) -> JournalFeed: ...
 
     def describe(self) -> list[dict[str, Any]]: ...
 
 
+def _session(request: Request) -> str:
+    """The session an admin call is about: `?session=NAME`, else `X-Mock-Session`."""
+    named = request.query_params.get("session")
+    if named is None:
+        named = request.headers.get(SESSION_HEADER.decode(), DEFAULT_SESSION)
+    return named
+
+
 def admin_app(server: Administered) -> Starlette:
     async def health(_request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "apis": server.describe(), **server.state.stats()})
+        stats = await server.state.stats()
+        # `worker`: which process answered (several share the port with --workers)
+        return JSONResponse(
+            {"status": "ok", "apis": server.describe(), "worker": os.getpid(), **stats}
+        )
 
     async def requests(request: Request) -> JSONResponse:
         params = request.query_params
+        session = _session(request)
+        if (wrong := session_error(session)) is not None:
+            return JSONResponse({"error": wrong}, status_code=400)
         api = params.get("api")
         known = {c.api_id for c in server.contracts}
         if api is not None and api not in known:
@@ -66,29 +80,44 @@ def admin_app(server: Administered) -> Starlette:
                 )
                 return JSONResponse({"error": message}, status_code=400)
             numbers[name] = int(raw)
-        entries = server.state.journal(
-            api, since=numbers.get("since", 0), limit=numbers.get("limit")
-        )
+        try:
+            entries = await server.state.journal(
+                api, session=session, since=numbers.get("since", 0), limit=numbers.get("limit")
+            )
+        except StateUnavailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
         listed = [e.as_dict() for e in entries]
         return JSONResponse({"count": len(listed), "requests": listed})
 
-    async def reset(_request: Request) -> JSONResponse:
-        server.state.reset()
-        server.preferences.clear()
+    async def reset(request: Request) -> JSONResponse:
+        """Every session, or only `?session=NAME`'s (journal and default preferences)."""
+        session = request.query_params.get("session")
+        if session is not None and (wrong := session_error(session)) is not None:
+            return JSONResponse({"error": wrong}, status_code=400)
+        try:
+            await server.state.reset(session)
+        except StateUnavailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
         server.feed.reset()
-        return JSONResponse({"status": "reset", "apis": sorted(c.api_id for c in server.contracts)})
+        apis = sorted(c.api_id for c in server.contracts)
+        told = {"session": session} if session is not None else {}
+        return JSONResponse({"status": "reset", "apis": apis, **told})
 
-    def preferences_reply() -> JSONResponse:
+    def preferences_reply(session: str) -> JSONResponse:
+        chosen = server.state.preferences(session)
         return JSONResponse(
-            {"prefer": {api: _described(pref) for api, pref in sorted(server.preferences.items())}}
+            {"prefer": {api: _described(pref) for api, pref in sorted(chosen.items())}}
         )
 
-    async def show_prefer(_request: Request) -> JSONResponse:
-        return preferences_reply()
+    async def show_prefer(request: Request) -> JSONResponse:
+        return preferences_reply(_session(request))
 
     async def set_prefer(request: Request) -> JSONResponse:
         """`{"quiva": "code=400, example=ArchivedFlow"}` ("*": every API) replaces the default
         preferences: a request without its own `Prefer`/`__code` is answered as if it had it."""
+        session = _session(request)
+        if (wrong := session_error(session)) is not None:
+            return JSONResponse({"error": wrong}, status_code=400)
         known = sorted(c.api_id for c in server.contracts)
         try:
             wanted = json.loads(await request.body())
@@ -113,13 +142,21 @@ def admin_app(server: Administered) -> Starlette:
                     {"error": f"unknown api {api!r}", "apis": known}, status_code=400
                 )
             chosen.update(dict.fromkeys(known, preference) if api == "*" else {api: preference})
-        server.preferences.clear()
-        server.preferences.update(chosen)
-        return preferences_reply()
+        try:
+            await server.state.set_preferences(session, chosen)
+        except StateUnavailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        return preferences_reply(session)
 
-    async def clear_prefer(_request: Request) -> JSONResponse:
-        server.preferences.clear()
-        return preferences_reply()
+    async def clear_prefer(request: Request) -> JSONResponse:
+        session = _session(request)
+        if (wrong := session_error(session)) is not None:
+            return JSONResponse({"error": wrong}, status_code=400)
+        try:
+            await server.state.set_preferences(session, {})
+        except StateUnavailable as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        return preferences_reply(session)
 
     return Starlette(
         routes=[

@@ -72,7 +72,6 @@ from .mount import ApiMount, OperationRuntime
 from .negotiate import (
     Choice,
     NotAcceptable,
-    Preference,
     accept,
     choose_preferred,
     default_choice,
@@ -91,7 +90,8 @@ from .render import (
     set_path,
 )
 from .represent import concrete, is_json, non_json_body
-from .state import InMemoryState, JournalEntry, State
+from .sessions import take_session
+from .state import JournalEntry, State, state_for
 
 __all__ = ["MockServer", "answer_admin", "is_admin_path", "mount_contracts"]
 
@@ -108,11 +108,9 @@ class MockHandler:
         mounts: dict[str, ApiMount],
         state: State,
         config: MockConfig,
-        preferences: dict[str, Preference],
     ):
         self.mounts = mounts
         self.state = state
-        self.preferences = preferences  # api id -> the default preference (PUT /__mock/prefer)
         self.generator = Generator(config.seed)
         self.rng = seeded_rng(config.seed)
 
@@ -194,6 +192,7 @@ class MockHandler:
             else {k: str(v) for k, v in (scope.get("path_params") or {}).items()}
         )
         return MockRequest(
+            session=note.session,
             api=mount.api_id,
             operation=runtime.operation,
             method=scope["method"],
@@ -217,7 +216,7 @@ class MockHandler:
             preference = parse_preference(request.headers.get("prefer"), request.query)
             if preference:
                 return choose_preferred(op, preference)
-        default = self.preferences.get(mount.api_id)
+        default = self.state.preferences(request.session).get(mount.api_id)
         if default is not None:
             return dataclasses.replace(choose_preferred(op, default), rule=DEFAULT_PREFERENCE_RULE)
         decided = mount.behaviour.decide(request, self.state)
@@ -297,18 +296,14 @@ class MockServer:
     def __init__(self, config: MockConfig, contracts: list[Contract]):
         self.config = config
         self.contracts = contracts
-        self.state: State = InMemoryState(
-            {c.api_id: c.scenarios for c in contracts},
-            journal_size=config.journal_size,
-            journal_bytes=config.journal_bytes,
-        )
+        self.state: State = state_for(config, {c.api_id: c.scenarios for c in contracts})
+        self.sequence = self.state.sequence
         self.access = Access.build(config.host, config.allowed_hosts, config.admin_token)
         # The credentials each API's spec declares: masked in the journal.
         self.declared = {c.api_id: Declared.of(c.security_schemes) for c in contracts}
         self.mounts: dict[str, ApiMount] = {}
-        self.preferences: dict[str, Preference] = {}
         self.feed = JournalFeed()  # wakes the dashboard's journal streams
-        mock_handler = MockHandler(self.mounts, self.state, config, self.preferences)
+        mock_handler = MockHandler(self.mounts, self.state, config)
         connexion = mount_contracts(mock_handler, contracts, self.mounts)
         self.connexion = connexion
         from .admin import admin_app
@@ -351,11 +346,16 @@ class MockServer:
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Limits, then the dispatcher; every request journaled once, whatever its fate."""
         start = time.perf_counter()
-        scope["flowcontract"] = RequestNote()
+        session, wrong_session = take_session(scope)
+        scope["flowcontract"] = note = RequestNote(session=session)
         raw, status, response = b"", 0, b""
         try:
+            if self.sequence is not None:
+                note.seq = await self.sequence()
             host = self.access.host_refusal(scope)
             refusal = (*host, None) if host is not None else self.limits.headers(scope)
+            if refusal is None and wrong_session is not None:
+                refusal = (400, wrong_session, None)
             if refusal is None:
                 raw, refusal = await self.limits.body(scope, receive)
             if refusal is not None:
@@ -382,23 +382,28 @@ class MockServer:
     ) -> None:
         """Journal a request (masked and cut as `JournalEntry.of` does), whatever refused
         it: the app, or the HTTP protocol before the app was called."""
-        api = note_of(scope).api
+        note = note_of(scope)
+        api = note.api
         if api is None:
             mount = mount_for(scope.get("path", "/"), self.mounts)
             api = mount.api_id if mount else None
         declared = self.declared.get(api, _NO_DECLARED) if api else _NO_DECLARED
-        self.state.record(JournalEntry.of(scope, api, raw, status, response, started, declared))
+        entry = JournalEntry.of(scope, api, raw, status, response, started, declared, note.session)
+        entry.seq = note.seq
+        self.state.record(entry)
         self.feed.notify()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                await self.state.open()
                 self.started = True
                 if self.config.on_start is not None:
                     self.config.on_start(self)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                await self.state.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -12,6 +12,8 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .sessions import DEFAULT_SESSION
+
 __all__ = [
     "UNPARSED",
     "ASGIApp",
@@ -53,6 +55,8 @@ class RequestNote:
     raw_path_params: dict[str, str] | None = None  # as sent (routing), for `style` parsing
     path_params: dict[str, Any] | None = None  # typed by their schemas (validation)
     query: dict[str, Any] | None = None  # the documented query parameters, typed
+    session: str = DEFAULT_SESSION  # `sessions.take_session`: the header or `__session`
+    seq: int = 0  # given on receipt by a shared state (`State.sequence`), else by `record`
 
 
 def note_of(scope: Scope) -> RequestNote:

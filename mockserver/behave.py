@@ -28,6 +28,7 @@ from contracts.requests import apply_credential
 from contracts.scenarios import Credential, Fixture, ResponseRef, Scenarios
 
 from .negotiate import Choice
+from .sessions import DEFAULT_SESSION
 from .state import State
 
 __all__ = [
@@ -54,6 +55,7 @@ class MockRequest:
     headers: Mapping[str, str]  # lower-case names
     body: Any
     raw_query: str = ""
+    session: str = DEFAULT_SESSION
     template_context: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def query_flag(self, name: str) -> bool:
@@ -213,7 +215,7 @@ class ApiBehaviour:
         if wf is None:
             return "active", None
         workflow_id = str(request.path_params.get(wf.param, ""))
-        fixture = state.fixture(self.api, workflow_id)
+        fixture = state.fixture(self.api, workflow_id, request.session)
         if fixture is not None:
             if fixture.where and not _matches(fixture.where, request):
                 return "missing", None

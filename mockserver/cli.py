@@ -148,6 +148,34 @@ def build_parser() -> argparse.ArgumentParser:
         "(slower; answers are the same)",
     )
     serve.add_argument(
+        "--state",
+        default="memory",
+        metavar="memory|redis://HOST:PORT/DB",
+        help="where the journal, sessions and default preferences live (default memory); "
+        "workers and instances sharing one Redis are one mock (docs/scale-out.md)",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_count(1),
+        default=1,
+        metavar="N",
+        help="server processes on the one port (default 1; more need --state redis://...)",
+    )
+    serve.add_argument(
+        "--session-ttl",
+        type=_seconds,
+        default=3600.0,
+        metavar="SECONDS",
+        help="a session (X-Mock-Session) idle this long is forgotten (default 3600)",
+    )
+    serve.add_argument(
+        "--state-buffer",
+        type=_count(1),
+        default=10_000,
+        metavar="ENTRIES",
+        help="journal entries kept locally while Redis is unreachable (default 10000)",
+    )
+    serve.add_argument(
         "--log-level", default="warning", choices=["debug", "info", "warning", "error"]
     )
     from .proxy_command import add_parser as add_proxy_parser
@@ -166,6 +194,15 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         scenarios[loaded.api] = Path(file)
     if args.port < 0 or args.port > 65535:
         raise UsageError(f"--port {args.port} is not a TCP port")
+    shared = args.state.startswith(("redis://", "rediss://", "unix://"))
+    if args.state != "memory" and not shared:
+        raise UsageError(f"--state {args.state!r}: use memory or redis://HOST:PORT/DB")
+    if args.workers > 1 and args.reload:
+        raise UsageError("--reload and --workers cannot be combined")
+    if args.workers > 1 and not shared:
+        raise UsageError(
+            f"--workers {args.workers} needs a shared state: add --state redis://HOST:PORT/DB"
+        )
     return MockConfig(
         apis=tuple(args.apis),
         scenarios=scenarios,
@@ -184,6 +221,10 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         keepalive_timeout=args.keepalive_timeout,
         shutdown_timeout=args.shutdown_timeout,
         express=not args.no_express,
+        state=args.state,
+        state_buffer=args.state_buffer,
+        session_ttl=args.session_ttl,
+        workers=args.workers,
         on_start=_announce,
     )
 
@@ -208,6 +249,36 @@ def _announce(server: Any) -> None:
     print("Ready. Press Ctrl-C to stop.", flush=True)
 
 
+def _announce_when_answering(server: Any) -> None:
+    """`--workers`: announce once, when a worker answers (from a thread)."""
+    import threading
+    import time
+    import urllib.error
+    import urllib.request
+
+    host = "127.0.0.1" if server.config.host in {"0.0.0.0", "::", ""} else server.config.host
+    url = server.config.base_url.replace(server.config.host, host, 1) + "/__mock/health"
+    workers = server.config.workers
+
+    def wait() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=1):
+                    break
+            except urllib.error.HTTPError:  # answering: health may need the admin token
+                break
+            except OSError:
+                time.sleep(0.1)
+        from .redis_state import redis_location
+
+        shared = redis_location(server.config.state)
+        print(f"{'workers':<10} {workers} processes sharing {shared}", flush=True)
+        _announce(server)
+
+    threading.Thread(target=wait, name="announce", daemon=True).start()
+
+
 def create_app_from_env() -> Any:
     """Factory for `--reload`: the configuration travels in the environment."""
     import json
@@ -226,6 +297,10 @@ def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .connections import uvicorn_settings
 
     config = config_from_args(args)
+    if config.state != "memory":
+        from .redis_state import check_reachable
+
+        check_reachable(config.state)
     if not is_loopback(config.host):
         if config.admin and config.admin_token is None:
             token = secrets.token_urlsafe(24)
@@ -267,6 +342,12 @@ def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
             **common,
         )
         return 0
+    if config.workers > 1:
+        from .workers import serve_workers
+
+        # the parent announces once, when the port answers; the workers say nothing
+        app = build_app(dataclasses.replace(config, on_start=None))
+        return serve_workers(app, common, config.workers, lambda: _announce_when_answering(app))
     app = build_app(config)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler it found:
     # make that handler a clean exit, so a stopped mock exits 0 as after Ctrl-C.

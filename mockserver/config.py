@@ -36,6 +36,10 @@ class MockConfig:
     body_timeout: float = 10.0  # seconds to send a request's body, else 408 and closed
     keepalive_timeout: float = 5.0  # seconds an idle kept-alive connection stays open
     shutdown_timeout: float = 5.0  # seconds in-flight requests get at shutdown, then 503
+    state: str = "memory"  # or `redis://HOST:PORT/DB`: one state shared by workers/instances
+    state_buffer: int = 10_000  # journal entries kept locally while Redis is away
+    session_ttl: float = 3600.0  # seconds a session (X-Mock-Session) may stay idle
+    workers: int = 1  # server processes on the one port (more than one needs a shared state)
     express: bool = True  # False: every request through Connexion's guard middleware
     on_start: Callable[[Any], None] | None = None
 

@@ -33,6 +33,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from .sessions import DEFAULT_SESSION, SESSION_HEADER, session_error
+from .state import StateUnavailable
+
 if TYPE_CHECKING:
     from .admin import Administered
 
@@ -125,12 +128,17 @@ def dashboard_routes(server: Administered) -> list[Route]:
         if since is None:
             message = "since (or Last-Event-ID) must be a request's seq, a whole number"
             return JSONResponse({"error": message}, status_code=400)
+        session = request.query_params.get(
+            "session", request.headers.get(SESSION_HEADER.decode(), DEFAULT_SESSION)
+        )
+        if (wrong := session_error(session)) is not None:
+            return JSONResponse({"error": wrong}, status_code=400)
         woken = server.feed.subscribe()
         if woken is None:
             message = f"{server.feed.limit} journal streams are open already; close one"
             return JSONResponse({"error": message}, status_code=503)
         return StreamingResponse(
-            _events(server, woken, api, since),
+            _events(server, woken, api, since, session),
             media_type="text/event-stream",
             headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
         )
@@ -142,7 +150,7 @@ def dashboard_routes(server: Administered) -> list[Route]:
 
 
 async def _events(
-    server: Administered, woken: asyncio.Event, api: str | None, since: int
+    server: Administered, woken: asyncio.Event, api: str | None, since: int, session: str
 ) -> AsyncIterator[bytes]:
     feed = server.feed
     try:
@@ -154,7 +162,10 @@ async def _events(
             if feed.resets != resets:
                 resets = feed.resets
                 yield b"event: reset\ndata: {}\n\n"
-            entries = server.state.journal(api, since=since, limit=BATCH)
+            try:
+                entries = await server.state.journal(api, session=session, since=since, limit=BATCH)
+            except StateUnavailable:  # Redis away: look again at the next step
+                entries = []
             if entries:
                 since = entries[-1].seq
                 yield b"".join(

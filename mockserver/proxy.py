@@ -45,7 +45,6 @@ from .errors import PROBLEM_JSON
 from .http import Limits
 from .lanes import Dispatcher
 from .mount import ApiMount
-from .negotiate import Preference
 from .proxy_report import INTERRUPTIONS, Tally
 from .redact import Declared
 from .refuse import problem_bytes
@@ -108,7 +107,6 @@ class ProxyServer:
             journal_size=config.journal_size,
             journal_bytes=config.journal_bytes,
         )
-        self.preferences: dict[str, Preference] = {}  # the admin API's; a proxy has none
         self.feed = JournalFeed()  # wakes the dashboard's journal streams
         self.access = Access.build(config.host, config.allowed_hosts, config.admin_token)
         self.declared = Declared.of(contract.security_schemes)
@@ -151,7 +149,7 @@ class ProxyServer:
                     "kind": kind,
                     "message": message,
                 }
-                for entry in self.state.journal(since=int(raw))
+                for entry in await self.state.journal(since=int(raw))
                 for where, kind, message in entry.violations
             ]
             return JSONResponse(

@@ -1,8 +1,11 @@
-"""State: fixture workflows per API and the request journal, behind one small interface.
+"""State: fixture workflows per API, the request journal and the default preferences,
+per session, behind one small interface.
 
-The in-memory store is the default. Everything goes through `State`, so a shared store
-(for a mock running as several workers) only has to implement the same five methods.
-Reset restores every API's fixtures from its scenarios and empties the journal.
+The in-memory store is the default; `redis_state.RedisState` implements the same
+interface over Redis, so several workers and instances share one journal. What is read
+on the request path (`fixture`, `preferences`) and `record` are plain calls that never
+wait for I/O; the admin API's reads and resets are coroutines. Reset restores every API's
+fixtures from its scenarios and empties the journal (of one session, or of all).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -20,11 +23,22 @@ from typing import Any, Protocol
 from contracts.scenarios import Fixture, Scenarios
 
 from .asgi import RequestNote
+from .config import MockConfig
 from .jsonbody import NotStrictJSON
 from .jsonbody import loads as strict_json
+from .negotiate import Preference
 from .redact import BODY_LIMIT, Declared, kept_body, kept_headers, kept_path, kept_query
+from .sessions import DEFAULT_SESSION
 
-__all__ = ["InMemoryState", "Journal", "JournalEntry", "State"]
+__all__ = [
+    "InMemoryState",
+    "Journal",
+    "JournalEntry",
+    "State",
+    "StateUnavailable",
+    "initial_fixtures",
+    "state_for",
+]
 
 _METHODS: dict[str, str] = {}  # one string per method name, shared by every entry
 _ENTRY_OVERHEAD = 400  # bytes an entry costs beyond its headers, target and bodies
@@ -68,6 +82,7 @@ class JournalEntry:
     # the validation proxy's findings on this exchange: (where, kind, message) each,
     # where is `request` or `response` (`mockserver.violations`)
     violations: tuple[tuple[str, str, str], ...] = ()
+    session: str = DEFAULT_SESSION
 
     @classmethod
     def of(
@@ -79,6 +94,7 @@ class JournalEntry:
         response: bytes,
         started: float,
         declared: Declared,
+        session: str = DEFAULT_SESSION,
     ) -> JournalEntry:
         """The entry for an ASGI request, its secrets masked (the spec's `declared` ones and
         the well-known names) and its oversized parts cut; `started` is its
@@ -110,6 +126,7 @@ class JournalEntry:
             client=scope.get("client"),
             lane=note.lane,
             truncated=tuple(truncated),
+            session=session,
         )
 
     @property
@@ -145,6 +162,7 @@ class JournalEntry:
             self.seq,
             self.truncated,
             self.violations,
+            self.session,
         )
 
     @property
@@ -199,21 +217,57 @@ class JournalEntry:
                 {"where": where, "kind": kind, "message": message}
                 for where, kind, message in self.violations
             ],
+            "session": self.session,
         }
 
 
+class StateUnavailable(Exception):
+    """The shared store cannot be reached: the admin API answers 503 with this message."""
+
+
 class State(Protocol):
-    def fixture(self, api: str, workflow_id: str) -> Fixture | None: ...
+    """Where the mock keeps what changes while it serves, per session."""
 
-    def record(self, entry: JournalEntry) -> JournalEntry: ...
+    @property
+    def sequence(self) -> Callable[[], Awaitable[int]] | None:
+        """None when `record` numbers the entries; else what numbers each request as it is
+        received (a shared state: the order across instances is the order received)."""
 
-    def journal(
-        self, api: str | None = None, *, since: int = 0, limit: int | None = None
-    ) -> list[JournalEntry]: ...
+    def fixture(self, api: str, workflow_id: str, session: str = DEFAULT_SESSION) -> Fixture | None:
+        """A workflow's fixture, as the scenarios declare it (fixtures are read-only)."""
 
-    def reset(self) -> None: ...
+    def record(self, entry: JournalEntry) -> None:
+        """Journal `entry` (its `seq` is given here or, for a shared state, when written)."""
 
-    def stats(self) -> dict[str, int]: ...
+    def preferences(self, session: str = DEFAULT_SESSION) -> Mapping[str, Preference]:
+        """The default preferences (`PUT /__mock/prefer`) of a session, by API id."""
+
+    async def set_preferences(self, session: str, chosen: Mapping[str, Preference]) -> None:
+        """Replace a session's default preferences."""
+
+    async def journal(
+        self,
+        api: str | None = None,
+        *,
+        session: str = DEFAULT_SESSION,
+        since: int = 0,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        """A session's entries, oldest first: of `api` only when given, recorded after the
+        entry numbered `since`, the last `limit` of them."""
+
+    async def reset(self, session: str | None = None) -> None:
+        """Empty the journal and the preferences of `session`, or of every session."""
+
+    async def stats(self) -> dict[str, Any]:
+        """Figures for `/__mock/health`; `status` is `degraded` (with a `reason`) when the
+        state cannot reach its store."""
+
+    async def open(self) -> None:
+        """Called in the serving event loop before the first request."""
+
+    async def close(self) -> None:
+        """Called at shutdown: write what is still pending."""
 
 
 class Journal:
@@ -278,17 +332,26 @@ class Journal:
         self._skip = 0
 
     def entries(
-        self, since: int = 0, limit: int | None = None, api: str | None = None
+        self,
+        since: int = 0,
+        limit: int | None = None,
+        api: str | None = None,
+        session: str | None = None,
     ) -> list[JournalEntry]:
         """The entries held, oldest first: recorded after the entry numbered `since`, of
-        `api` only when given, the last `limit` of them. Blocks wholly before `since`, or
-        older than the `limit` newest matching entries, are not decompressed."""
+        `api` and of `session` only when given, the last `limit` of them. Blocks wholly
+        before `since`, or older than the `limit` newest matching entries, are not
+        decompressed."""
         newest_first: list[JournalEntry] = []
 
         def take(entries: Iterable[JournalEntry]) -> bool:
             """Keep the matching ones (newest first); whether `limit` is reached."""
             for e in entries:
-                if e.seq > since and (api is None or e.api == api):
+                if (
+                    e.seq > since
+                    and (api is None or e.api == api)
+                    and (session is None or e.session == session)
+                ):
                     if limit is not None and len(newest_first) >= limit:
                         return True
                     newest_first.append(e)
@@ -312,51 +375,134 @@ class Journal:
         self._blocks_bytes = 0
 
 
+def state_for(config: MockConfig, scenarios: Mapping[str, Scenarios | None]) -> State:
+    """The state `config.state` names: `memory`, or `redis://...` (imported only then)."""
+    if config.state == "memory":
+        return InMemoryState(
+            scenarios,
+            journal_size=config.journal_size,
+            journal_bytes=config.journal_bytes,
+            session_ttl=config.session_ttl,
+        )
+    from .redis_state import RedisState
+
+    return RedisState(config.state, scenarios, config)
+
+
+def initial_fixtures(
+    scenarios: Mapping[str, Scenarios | None],
+) -> dict[str, dict[str, Fixture]]:
+    """Each API's fixtures as its scenarios declare them: the state after a reset."""
+    return {
+        api: dict(sc.workflows.fixtures) if sc and sc.workflows else {}
+        for api, sc in scenarios.items()
+    }
+
+
+@dataclass(slots=True)
+class _Session:
+    seen: float  # when its last request was recorded (`time.time()`)
+    floor: int  # its entries up to this seq were reset away
+    preferences: dict[str, Preference]
+
+
 class InMemoryState:
-    """Fixtures and a bounded journal (a ring buffer of `journal_size` entries)."""
+    """Fixtures, a bounded journal (a ring buffer of `journal_size` entries, shared by every
+    session) and the sessions: a session idle for `session_ttl` seconds is forgotten,
+    the default session never is. Resetting one session hides its entries up to then
+    (the ring drops them in its time)."""
+
+    kind = "memory"
+    sequence = None  # `record` numbers the entries
 
     def __init__(
         self,
         scenarios: Mapping[str, Scenarios | None],
         journal_size: int = 10_000,
         journal_bytes: int = 64 * 1024 * 1024,
+        session_ttl: float = 3600.0,
     ):
-        self._scenarios = dict(scenarios)
+        self._fixtures = initial_fixtures(scenarios)
         self._lock = threading.Lock()
         self._journal = Journal(journal_size, max_bytes=journal_bytes)
         self._seq = 0
-        self._fixtures: dict[str, dict[str, Fixture]] = {}
-        self.reset()
+        self._session_ttl = session_ttl
+        self._sessions: dict[str, _Session] = {}
+        self._swept = 0.0
+        self._clear()
 
-    def fixture(self, api: str, workflow_id: str) -> Fixture | None:
+    def _clear(self) -> None:
+        self._journal.clear()
+        self._sessions = {DEFAULT_SESSION: _Session(time.time(), self._seq, {})}
+
+    def _session(self, name: str, now: float) -> _Session:
+        """The live session `name`, begun now (after every entry so far) if it was not."""
+        session = self._sessions.get(name)
+        if session is None:
+            session = self._sessions[name] = _Session(now, self._seq, {})
+        session.seen = now
+        if now - self._swept > 1.0:
+            self._swept = now
+            idle = now - self._session_ttl
+            for gone in [k for k, s in self._sessions.items() if s.seen < idle]:
+                if gone != DEFAULT_SESSION:
+                    del self._sessions[gone]
+        return session
+
+    def fixture(self, api: str, workflow_id: str, session: str = DEFAULT_SESSION) -> Fixture | None:
         return self._fixtures.get(api, {}).get(workflow_id)
 
-    def record(self, entry: JournalEntry) -> JournalEntry:
+    def record(self, entry: JournalEntry) -> None:
         with self._lock:
+            if entry.session != DEFAULT_SESSION:
+                self._session(entry.session, entry.time)  # before the seq: its floor
             self._seq += 1
             entry.seq = self._seq
             self._journal.append(entry)
-        return entry
 
-    def journal(
-        self, api: str | None = None, *, since: int = 0, limit: int | None = None
+    def preferences(self, session: str = DEFAULT_SESSION) -> Mapping[str, Preference]:
+        found = self._sessions.get(session)
+        return found.preferences if found is not None else {}
+
+    async def set_preferences(self, session: str, chosen: Mapping[str, Preference]) -> None:
+        with self._lock:
+            self._session(session, time.time()).preferences = dict(chosen)
+
+    async def journal(
+        self,
+        api: str | None = None,
+        *,
+        session: str = DEFAULT_SESSION,
+        since: int = 0,
+        limit: int | None = None,
     ) -> list[JournalEntry]:
-        """Oldest first: of `api` only, recorded after entry `since`, the last `limit`."""
         with self._lock:
-            return self._journal.entries(since, limit, api)
+            found = self._sessions.get(session)
+            if found is None:
+                return []
+            return self._journal.entries(max(since, found.floor), limit, api, session)
 
-    def reset(self) -> None:
+    async def reset(self, session: str | None = None) -> None:
         with self._lock:
-            self._journal.clear()
-            self._fixtures = {
-                api: dict(sc.workflows.fixtures) if sc and sc.workflows else {}
-                for api, sc in self._scenarios.items()
-            }
+            if session is None:
+                self._clear()
+            elif session == DEFAULT_SESSION:
+                self._sessions[session] = _Session(time.time(), self._seq, {})
+            else:  # begun again, after every entry so far, by its next request
+                self._sessions.pop(session, None)
 
-    def stats(self) -> dict[str, int]:
+    async def stats(self) -> dict[str, Any]:
         with self._lock:
             return {
+                "state": self.kind,
                 "journal_entries": len(self._journal),
                 "journal_bytes": self._journal.bytes,
                 "recorded_total": self._seq,
+                "sessions": len(self._sessions),
             }
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

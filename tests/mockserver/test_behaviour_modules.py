@@ -6,6 +6,7 @@ module that cannot be imported stops `mockserver serve` with one line and exit 2
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -57,7 +58,7 @@ def test_a_user_module_named_by_the_scenarios_changes_an_answer(
         other = httpx.post(base + "/example/v1/workflows/wf_active/run", json={}, headers=headers)
         assert answer.status_code == 404
         assert answer.json()["message"] == "workflow not found"
-        assert server.state.journal()[-2].rule == "behaviour: retired by user"
+        assert asyncio.run(server.state.journal())[-2].rule == "behaviour: retired by user"
         assert other.status_code == 200
 
 

@@ -211,18 +211,20 @@ def test_an_open_stream_does_not_hold_up_shutdown() -> None:
     with serve("wiv", "--shutdown-timeout", "30") as (proc, base, told):
         assert f"dashboard  {base}/__mock/ui" in told
         ended: list[tuple[float, str]] = []
+        opened = threading.Event()
 
         def follow() -> None:
             try:
                 with httpx.stream("GET", base + STREAM, timeout=60) as reply:
                     for _ in reply.iter_bytes():
-                        pass
+                        opened.set()
                 ended.append((time.monotonic(), "ended"))
             except httpx.TransportError as exc:  # cut, not ended
                 ended.append((time.monotonic(), repr(exc)))
 
         reader = threading.Thread(target=follow)
         reader.start()
+        assert opened.wait(10), "the stream did not open"
         with httpx.Client(base_url=base) as client:
             assert run(client) == 200
         time.sleep(0.5)  # the stream is open and has sent that request

@@ -10,6 +10,7 @@ clocks aside).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -53,13 +54,16 @@ def pair() -> Iterator[Pair]:
 
 def _answer(served: Served, request: dict[str, Any]) -> tuple[Any, ...]:
     client, server = served
-    before = server.state.stats()["recorded_total"]
+    before = asyncio.run(server.state.stats())["recorded_total"]
     response = client.request(**request)
     # The server thread journals a request just after sending its answer: wait for it.
     deadline = time.monotonic() + 5
-    while server.state.stats()["recorded_total"] == before and time.monotonic() < deadline:
+    while (
+        asyncio.run(server.state.stats())["recorded_total"] == before
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.001)
-    entry = server.state.journal()[-1]
+    entry = asyncio.run(server.state.journal())[-1]
     return (
         response.status_code,
         response.headers.get("content-type"),

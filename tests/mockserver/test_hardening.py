@@ -112,7 +112,7 @@ def test_concurrency_keeps_every_request_in_order_per_connection(
 
     results = asyncio.run(load())
     assert {s for statuses in results for s in statuses} == {200}
-    entries = server.state.journal("wiv")
+    entries = asyncio.run(server.state.journal("wiv"))
     assert len(entries) == workers * per_worker
     by_worker: dict[int, list[int]] = {}
     for entry in entries:  # journal order
@@ -166,7 +166,7 @@ def test_journal_is_a_bounded_ring() -> None:
                 c.post(kwargs["url"], json={"payload": {"i": i}}, headers=kwargs["headers"])
             listed = c.get("/__mock/requests").json()
             health = c.get("/__mock/health").json()
-        entries = server.state.journal()
+        entries = asyncio.run(server.state.journal())
         assert len(entries) == 300 == listed["count"] == health["journal_entries"]
         total = health["recorded_total"]  # the 700, and the readiness probe before them
         assert [e.body["payload"]["i"] for e in entries] == list(range(400, 700))

@@ -117,7 +117,7 @@ def test_concurrent_requests_are_all_journaled(mock: tuple[str, MockServer]) -> 
 
     statuses = asyncio.run(burst())
     assert set(statuses) == {200}
-    entries = server.state.journal("quiva")
+    entries = asyncio.run(server.state.journal("quiva"))
     assert len(entries) == 300
     assert sorted(e.body["n"] for e in entries) == list(range(300))
     assert len({e.seq for e in entries}) == 300

@@ -3,6 +3,7 @@ value of a repeated header; oversized parts cut and marked; a bound in bytes."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -170,7 +171,7 @@ def test_the_journal_is_bounded_in_bytes_and_reads_fast() -> None:
             for i in range(30):  # 900 KB bodies: under the body limit, over the journal's
                 body = json.dumps({"payload": {"text": "x" * 900_000, "i": i}}).encode()
                 assert client.post(url, headers=headers, content=body).status_code == 200
-            stats = server.state.stats()
+            stats = asyncio.run(server.state.stats())
             assert stats["journal_bytes"] <= bound
             assert stats["recorded_total"] == 150 + 30 + 1  # and the start-up probe
             started = time.perf_counter()

@@ -1,0 +1,474 @@
+"""The shared state: two instances and `--workers 2` over one real Redis are one mock
+(one journal in receive order, one reset, sessions kept apart, the bounds for the whole);
+Redis going away leaves the API answering and the journal complete within its buffer.
+The `State` interface's own tests run against both implementations.
+
+Redis is Debian's `redis-server`, started here on a free loopback port (`.ci/run` installs
+it; outside CI a machine without it skips these tests, naming why).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from contracts.scenarios import load_scenarios
+from mockserver.config import MockConfig
+from mockserver.negotiate import Preference
+from mockserver.redis_state import RedisState
+from mockserver.state import InMemoryState, JournalEntry, State
+from tests.conftest import SPECS
+from tests.mockserver.conftest import ADMIN, free_port, running
+
+REDIS_SERVER = shutil.which("redis-server")
+if REDIS_SERVER is None and os.environ.get("CI"):
+    raise RuntimeError("redis-server is missing in CI: .ci/run installs Debian's redis-server")
+
+RUN = "/quiva/hub/workflows/1234567890/21312322/run"
+AUTH = {"Authorization": "Bearer qv_test_token"}
+MAIN = "from mockserver.cli import main; raise SystemExit(main())"
+
+
+@dataclass
+class RedisProcess:
+    """A redis-server of our own: no persistence but the dump its SHUTDOWN SAVE writes,
+    so a stop and a start keep the data (as a restarted production Redis would)."""
+
+    port: int
+    directory: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        assert REDIS_SERVER is not None
+        self.process = subprocess.Popen(
+            [
+                *(REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+        client.close()
+
+    def stop(self) -> None:
+        """SHUTDOWN SAVE: the data in the dump, the process gone."""
+        assert self.process is not None
+        client = redis.Redis(port=self.port)
+        with contextlib.suppress(redis.ConnectionError):  # it closes as it exits
+            client.shutdown(save=True)
+        self.process.wait(timeout=10)
+        self.process = None
+
+    def flush(self) -> None:
+        with redis.Redis(port=self.port) as client:
+            client.flushall()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisProcess]:
+    if REDIS_SERVER is None:
+        pytest.skip("needs Debian's redis-server (.ci/run installs it)")
+    server = RedisProcess(free_port(), tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    if server.process is not None:
+        server.process.terminate()
+        server.process.wait(timeout=10)
+
+
+# -- the State interface, both implementations
+
+
+def _entry(n: int, session: str = "default", api: str = "quiva") -> JournalEntry:
+    return JournalEntry(
+        time=time.time(),
+        api=api,
+        method="POST",
+        path=f"/run/{n}",
+        query=b"",
+        raw_headers=b"authorization: ****oken",
+        raw_body=b'{"n": %d}' % n,
+        status=200,
+        raw_response=b"{}",
+        operation="POST /run",
+        rule="default",
+        session=session,
+    )
+
+
+def _state(kind: str, url: str, **config: Any) -> State:
+    scenarios = {"quiva": load_scenarios(SPECS / "quiva.scenarios.yaml")}
+    settings = MockConfig(**config)
+    if kind == "memory":
+        return InMemoryState(
+            scenarios,
+            journal_size=settings.journal_size,
+            journal_bytes=settings.journal_bytes,
+            session_ttl=settings.session_ttl,
+        )
+    return RedisState(url, scenarios, settings)
+
+
+def _paths(entries: list[JournalEntry]) -> list[str]:
+    return [e.path for e in entries]
+
+
+@pytest.fixture(params=["memory", "redis"])
+def kind(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """The implementation, and the Redis URL it uses (a flushed one for `redis`)."""
+    if request.param == "memory":
+        return "memory", ""
+    server: RedisProcess = request.getfixturevalue("redis_server")
+    server.flush()
+    return "redis", server.url
+
+
+def test_state_journal_sessions_and_reset(kind: tuple[str, str]) -> None:
+    async def scenario() -> None:
+        state = _state(*kind)
+        await state.open()
+        try:
+            assert state.fixture("quiva", "archived") is not None
+            for n in range(4):
+                state.record(_entry(n))
+                state.record(_entry(100 + n, session="xdist-gw1"))
+            state.record(_entry(9, api="other"))
+            default = await state.journal()
+            assert _paths(default) == ["/run/0", "/run/1", "/run/2", "/run/3", "/run/9"]
+            seqs = [e.seq for e in default]
+            assert seqs == sorted(seqs) and len(set(seqs)) == 5
+            assert _paths(await state.journal("quiva", limit=2)) == ["/run/2", "/run/3"]
+            assert _paths(await state.journal(since=seqs[2])) == ["/run/3", "/run/9"]
+            other = await state.journal(session="xdist-gw1")
+            assert _paths(other) == [f"/run/{100 + n}" for n in range(4)]
+            assert {e.session for e in other} == {"xdist-gw1"}
+
+            await state.set_preferences("xdist-gw1", {"quiva": Preference(code="400")})
+            assert state.preferences("xdist-gw1")["quiva"].code == "400"
+            assert state.preferences() == {}
+
+            await state.reset("xdist-gw1")  # that session only
+            assert await state.journal(session="xdist-gw1") == []
+            assert state.preferences("xdist-gw1") == {}
+            assert len(await state.journal()) == 5
+            state.record(_entry(104, session="xdist-gw1"))
+            assert _paths(await state.journal(session="xdist-gw1")) == ["/run/104"]
+
+            await state.reset()
+            assert await state.journal() == []
+            assert await state.journal(session="xdist-gw1") == []
+            state.record(_entry(5))
+            (after,) = await state.journal()
+            assert after.seq > seqs[-1]  # the sequence goes on after a reset
+            stats = await state.stats()
+            assert stats["state"] == kind[0] and stats.get("status", "ok") == "ok"
+        finally:
+            await state.close()
+
+    asyncio.run(scenario())
+
+
+def test_state_bounds_and_idle_sessions(kind: tuple[str, str]) -> None:
+    async def scenario() -> None:
+        state = _state(*kind, journal_size=5, session_ttl=0.5)
+        await state.open()
+        try:
+            for n in range(8):
+                state.record(_entry(n, session="a" if n % 2 else "default"))
+            everything = await state.journal() + await state.journal(session="a")
+            assert sorted(_paths(everything)) == [f"/run/{n}" for n in range(3, 8)]
+            assert (await state.stats())["journal_entries"] == 5
+            await asyncio.sleep(1.2)
+            state.record(_entry(8, session="b"))  # a's idle time is over
+            await state.journal(session="b")
+            assert await state.journal(session="a") == []
+            assert _paths(await state.journal(session="b")) == ["/run/8"]
+            assert len(await state.journal()) == 2  # the default session never expires
+        finally:
+            await state.close()
+
+    asyncio.run(scenario())
+
+
+def test_redis_away_keeps_a_bounded_buffer_and_says_degraded() -> None:
+    async def scenario() -> None:
+        nobody = f"redis://127.0.0.1:{free_port()}/0"
+        state = _state("redis", nobody, state_buffer=5)
+        await state.open()
+        for n in range(8):
+            state.record(_entry(n))
+        await asyncio.sleep(0.3)
+        stats = await state.stats()
+        assert stats["status"] == "degraded"
+        assert "unreachable" in stats["reason"] and nobody in stats["reason"]
+        assert (stats["journal_pending"], stats["journal_dropped"]) == (5, 3)
+        await state.close()
+
+    asyncio.run(scenario())
+
+
+# -- two real instances over one Redis
+
+
+@pytest.fixture(scope="module")
+def two_instances(redis_server: RedisProcess) -> Iterator[tuple[str, str]]:
+    config = MockConfig(apis=("quiva",), state=redis_server.url, journal_size=50)
+    with running(config) as (a, _), running(config) as (b, _):
+        yield a, b
+
+
+_CLIENTS: dict[str, httpx.Client] = {}
+
+
+def _client(base: str) -> httpx.Client:
+    """One kept-alive client per instance (a new connection per request costs ~100 ms)."""
+    if base not in _CLIENTS:
+        _CLIENTS[base] = httpx.Client(base_url=base, timeout=10)
+    return _CLIENTS[base]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _close_clients() -> Iterator[None]:
+    yield
+    for client in _CLIENTS.values():
+        client.close()
+    _CLIENTS.clear()
+
+
+def _run(base: str, n: int, **headers: str) -> httpx.Response:
+    body = {"trigger": {"n": n}}
+    return _client(base).post(RUN, json=body, headers={**AUTH, **headers})
+
+
+def _journal(base: str, **params: Any) -> list[dict[str, Any]]:
+    answer = _client(base).get("/__mock/requests", params=params)
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["requests"])
+
+
+def _numbers(entries: list[dict[str, Any]]) -> list[int]:
+    return [e["body"]["trigger"]["n"] for e in entries]
+
+
+def _reset(base: str, **params: str) -> None:
+    answer = _client(base).post("/__mock/reset", params=params, headers=ADMIN)
+    assert answer.status_code == 200, answer.text
+
+
+def test_two_instances_are_one_journal_in_receive_order(two_instances: tuple[str, str]) -> None:
+    a, b = two_instances
+    _reset(a)
+    for n in range(10):
+        assert _run((a, b)[n % 2], n).status_code == 200
+    time.sleep(0.05)  # b's own last entry is waited for; a's are written within ms
+    seen_by_a, seen_by_b = _journal(a), _journal(b)
+    assert _numbers(seen_by_a) == _numbers(seen_by_b) == list(range(10))
+    seqs = [e["seq"] for e in seen_by_a]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 10
+    assert seen_by_a[0]["headers"]["authorization"] != AUTH["Authorization"]  # masked
+    assert _numbers(_journal(b, since=seqs[6])) == [7, 8, 9]  # a's seq, read from b
+    assert _numbers(_journal(a, limit=3)) == [7, 8, 9]
+
+    _reset(b)  # from either instance
+    assert _journal(a) == [] and _journal(b) == []
+
+
+def test_two_instances_keep_sessions_apart(two_instances: tuple[str, str]) -> None:
+    a, b = two_instances
+    _reset(a)
+    assert _run(a, 1, **{"X-Mock-Session": "ci-job-1"}).status_code == 200
+    # ?__session is taken out of the query before the API's validation sees it
+    query = httpx.post(
+        b + RUN + "?__session=ci-job-2", json={"trigger": {"n": 2}}, headers=AUTH, timeout=10
+    )
+    assert query.status_code == 200, query.text
+    assert _run(b, 3).status_code == 200
+    time.sleep(0.05)
+    job1, job2 = _journal(b, session="ci-job-1"), _journal(a, session="ci-job-2")
+    assert _numbers(job1) == [1] and _numbers(job2) == [2] and _numbers(_journal(a)) == [3]
+    assert job2[0]["query"] == "" and job2[0]["session"] == "ci-job-2"
+
+    # a default preference set on one instance, for one session, answers on the other
+    prefer = httpx.put(
+        a + "/__mock/prefer",
+        json={"quiva": "code=400, example=ArchivedFlow"},
+        headers={**ADMIN, "X-Mock-Session": "ci-job-1"},
+        timeout=10,
+    )
+    assert prefer.status_code == 200, prefer.text
+    deadline = time.monotonic() + 2
+    while _run(b, 4, **{"X-Mock-Session": "ci-job-1"}).status_code != 400:
+        assert time.monotonic() < deadline, "the preference never reached the other instance"
+        time.sleep(0.01)
+    assert _run(b, 5).status_code == 200  # the default session has none
+
+    _reset(b, session="ci-job-1")
+    assert _journal(a, session="ci-job-1") == []
+    assert _numbers(_journal(a, session="ci-job-2")) == [2]
+    assert _run(a, 6, **{"X-Mock-Session": "ci-job-1"}).status_code == 200  # preference gone
+    bad = _run(a, 7, **{"X-Mock-Session": "no spaces"})
+    assert bad.status_code == 400 and "session" in bad.text
+
+
+def test_two_instances_share_the_bounds(two_instances: tuple[str, str]) -> None:
+    a, b = two_instances
+    _reset(a)
+    for n in range(60):  # journal_size=50, for the whole
+        assert _run((a, b)[n % 2], n).status_code == 200
+    time.sleep(0.05)
+    assert _numbers(_journal(a)) == list(range(10, 60))
+    health = httpx.get(b + "/__mock/health", timeout=10).json()
+    assert (health["status"], health["journal_entries"]) == ("ok", 50)
+
+
+def test_redis_stopped_and_restarted_under_load(redis_server: RedisProcess) -> None:
+    redis_server.flush()
+    config = MockConfig(apis=("quiva",), state=redis_server.url, state_buffer=10_000)
+    statuses: list[int] = []
+    with running(config) as (base, _):
+        _reset(base)
+        stop = threading.Event()
+
+        def load() -> None:
+            with httpx.Client(base_url=base, headers=AUTH, timeout=10) as client:
+                n = 0
+                while not stop.is_set() and n < 5_000:
+                    statuses.append(client.post(RUN, json={"trigger": {"n": n}}).status_code)
+                    n += 1
+
+        sender = threading.Thread(target=load)
+        sender.start()
+        try:
+            time.sleep(0.3)
+            redis_server.stop()
+            time.sleep(0.5)
+            health = httpx.get(base + "/__mock/health", timeout=10).json()
+            assert health["status"] == "degraded" and "unreachable" in health["reason"]
+            assert health["journal_pending"] > 0
+            redis_server.start()
+            time.sleep(0.5)
+        finally:
+            stop.set()
+            sender.join(30)
+        deadline = time.monotonic() + 10
+        while (health := httpx.get(base + "/__mock/health", timeout=10).json())["status"] != "ok":
+            assert time.monotonic() < deadline, health
+            time.sleep(0.05)
+        assert health["journal_pending"] == 0 and health["journal_dropped"] == 0
+        assert statuses and set(statuses) == {200}  # no API error while Redis was away
+        assert _numbers(_journal(base, limit=10_000)) == list(range(len(statuses)))
+
+
+# -- mockserver serve --workers 2
+
+
+def test_two_workers_journal_each_request_once(redis_server: RedisProcess) -> None:
+    redis_server.flush()
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-c", MAIN, "serve", "quiva", "--port", str(port)),
+            *("--workers", "2", "--state", redis_server.url),
+        ],
+        cwd=SPECS.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        workers: set[int] = set()
+        deadline = time.monotonic() + 120
+        while len(workers) < 2:  # each call on a new connection: the kernel spreads them
+            assert time.monotonic() < deadline and process.poll() is None, workers
+            try:
+                workers.add(httpx.get(base + "/__mock/health", timeout=2).json()["worker"])
+            except httpx.TransportError:
+                time.sleep(0.1)
+        for n in range(40):
+            assert _run(base, n).status_code == 200
+        time.sleep(0.1)  # the other worker's last entries are written within ms
+        entries = _journal(base, limit=1000)
+        assert sorted(_numbers(entries)) == list(range(40))  # all, each once
+        assert len({e["seq"] for e in entries}) == 40
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert output.count("Ready.") == 1 and "2 processes sharing" in output
+
+
+def test_serve_refuses_what_cannot_be_shared() -> None:
+    nobody = f"redis://:secret@127.0.0.1:{free_port()}/0"
+    for args, expected in (
+        (["--workers", "2"], "--workers 2 needs a shared state"),
+        (["--state", nobody], "Redis does not answer"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-c", MAIN, "serve", "quiva", *args],
+            cwd=SPECS.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and expected in done.stderr
+        assert "secret" not in done.stderr
+
+
+# -- sessions with the memory state (pytest-xdist workers sharing one mock)
+
+
+def test_sessions_keep_parallel_runs_apart_in_memory() -> None:
+    with running(MockConfig(apis=("quiva",))) as (base, _):
+        _reset(base)
+        for n, worker in enumerate(("gw0", "gw1", "gw0")):
+            assert _run(base, n, **{"X-Mock-Session": worker}).status_code == 200
+        by_query = _client(base).post(
+            RUN + "?__session=gw1&stream=false", json={"trigger": {"n": 3}}, headers=AUTH
+        )
+        assert by_query.status_code == 200, by_query.text
+        gw0, gw1 = _journal(base, session="gw0"), _journal(base, session="gw1")
+        assert _numbers(gw0) == [0, 2] and _numbers(gw1) == [1, 3]
+        assert gw1[1]["query"] == "stream=false"  # __session taken out, the rest kept
+        assert _journal(base) == []  # the default session saw none of it
+        prefer = _client(base).put(
+            "/__mock/prefer",
+            json={"quiva": "code=400, example=ArchivedFlow"},
+            headers={**ADMIN, "X-Mock-Session": "gw0"},
+        )
+        assert prefer.status_code == 200, prefer.text
+        assert _run(base, 4, **{"X-Mock-Session": "gw0"}).status_code == 400
+        assert _run(base, 5, **{"X-Mock-Session": "gw1"}).status_code == 200
+        _reset(base, session="gw0")
+        assert _journal(base, session="gw0") == []
+        assert _numbers(_journal(base, session="gw1")) == [1, 3, 5]
+        assert _run(base, 6, **{"X-Mock-Session": "gw0"}).status_code == 200
+        assert _numbers(_journal(base, session="gw0")) == [6]
