@@ -840,8 +840,9 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
     def validate_parameter(
         parameter_type: str, value: Any, param: Mapping[str, Any], param_name: str | None = None
     ) -> str | None:
-        if is_nullable(param) and is_null(value):
-            return None
+        enum = (param.get("schema") or {}).get("enum", [None])
+        if is_nullable(param) and is_null(value) and None in enum:
+            return None  # OpenAPI 3.0.3: `nullable` does not add null to an `enum`
         name = param_name or param.get("name", "?")
         if value is None:
             if param.get("required"):
