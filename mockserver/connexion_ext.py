@@ -570,8 +570,8 @@ class _CompiledValidator:
 
 class MockXMLBodyValidator(_CompiledValidator, AbstractRequestBodyValidator):  # type: ignore[misc]
     """XML bodies (Connexion validates none): read as the data their schema describes
-    (`contracts.xmlbody`, by the schema's `xml` hints), then validated as a JSON body is; the parsed
-    value kept for the mock's handler."""
+    (`contracts.xmlbody`, by the schema's `xml` hints), then validated as a JSON body is;
+    the parsed value kept for the mock's handler."""
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         parsed = self.parse_bytes(b"".join([chunk async for chunk in stream]))

@@ -11,10 +11,10 @@ for failures that are not the API's fault, on every schema verify builds:
   (the mock among them) refuse. Any other rejection of valid input stays a finding.
 - `status_code_conformance`: a request Schemathesis generated to break the schema
   (negative mode), or whose form or XML body breaks it as sent (below), refused with an
-  undocumented 4xx that `negative_data_rejection` counts as a
-  refusal (400, 422, ...): a correct server must refuse it, and a contract that documents no
-  such status leaves it no documented way to. An undocumented status for a schema-valid
-  request, or a 2xx/5xx for an invalid one, stays a finding.
+  undocumented 4xx that `negative_data_rejection` counts as a refusal (400, 422, ...): a
+  correct server must refuse it, and a contract that documents no such status leaves it no
+  documented way to. An undocumented status for a schema-valid request, or a 2xx/5xx for
+  an invalid one, stays a finding.
 - `status_code_conformance`: an undocumented 401 or 403 for an operation verify sends without
   the credentials it requires (no flag supplies them): the run warns once, naming the flag,
   instead of a finding per request.
