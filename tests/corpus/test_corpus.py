@@ -38,10 +38,6 @@ ANSWER_GAPS = {
 VERIFY_GAPS = {
     "oai-non-oauth-scopes": "as above",
     "redocly-museum": "as above",
-    # Seen once verify has a credential: Schemathesis 4.32 forbids a writeOnly property in a
-    # response and drops it from `required` (OpenAPI 3.0's rule, on 3.1 too); the mock, for
-    # 3.1, keeps a required writeOnly property (the payment source's `cvc`) in responses.
-    "train-travel": "a required writeOnly property in a 3.1 response: the mock and Schemathesis disagree",
     "discourse": "as above",
     "spotify": "as above",
 }
