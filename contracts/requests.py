@@ -27,6 +27,7 @@ __all__ = [
     "case_request",
     "default_parameters",
     "documented_values",
+    "required_headers",
     "scenario_credentials",
     "scenarios_operation",
     "schema_value",
@@ -290,6 +291,28 @@ def default_parameters(
         if found:
             (path if where == "path" else query)[name] = value
     return path, query
+
+
+# Header parameters OpenAPI says are ignored: the request's media types and credentials.
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+
+
+def required_headers(operation: Operation) -> tuple[dict[str, str], bool]:
+    """A value for each required header parameter (its example, else one its schema
+    allows, as sent on the wire), and whether every value is documented."""
+    headers: dict[str, str] = {}
+    documented = True
+    for param in operation.parameters:
+        name = str(param.get("name"))
+        if param.get("in") != "header" or not param.get("required"):
+            continue
+        if name.lower() in _IGNORED_HEADERS:
+            continue
+        found, value = _parameter_example(param)
+        if not found:
+            documented, value = False, schema_value(param.get("schema") or {})
+        headers[name] = wire(value) if not isinstance(value, list) else ",".join(wire(value))
+    return headers, documented
 
 
 def documented_values(contract: Contract, operation: Operation) -> bool:
