@@ -293,42 +293,36 @@ def default_parameters(
     return path, query
 
 
-# OpenAPI: a header parameter with one of these names is ignored (the media types and the
-# security schemes say what goes there).
+# Header parameters OpenAPI says are ignored: the request's media types and credentials.
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 
 
-def _required_header_parameters(operation: Operation) -> list[Mapping[str, Any]]:
-    return [
-        param
-        for param in operation.parameters
-        if param.get("in") == "header"
-        and param.get("required")
-        and str(param.get("name")).lower() not in _IGNORED_HEADERS
-    ]
-
-
-def required_headers(operation: Operation) -> dict[str, str]:
-    """A value for each required header parameter: its documented example, else one its
-    schema allows."""
+def required_headers(operation: Operation) -> tuple[dict[str, str], bool]:
+    """A value for each required header parameter (its example, else one its schema
+    allows, as sent on the wire), and whether every value is documented."""
     headers: dict[str, str] = {}
-    for param in _required_header_parameters(operation):
+    documented = True
+    for param in operation.parameters:
+        name = str(param.get("name"))
+        if param.get("in") != "header" or not param.get("required"):
+            continue
+        if name.lower() in _IGNORED_HEADERS:
+            continue
         found, value = _parameter_example(param)
         if not found:
-            value = schema_value(param.get("schema") or {})
-        sent = wire(value)  # the `simple` style: a list's items joined by commas
-        headers[str(param["name"])] = ",".join(sent) if isinstance(sent, list) else sent
-    return headers
+            documented, value = False, schema_value(param.get("schema") or {})
+        headers[name] = wire(value) if not isinstance(value, list) else ",".join(wire(value))
+    return headers, documented
 
 
 def documented_values(contract: Contract, operation: Operation) -> bool:
-    """Whether every value `default_parameters` and `required_headers` fill in is
+    """Whether every value `default_parameters` fills in is
     documented (an example or a scenarios fixture) rather than made up from a schema."""
     return all(
         _parameter_example(param)[0] or _running_fixture(contract, str(param.get("name")))
         for param in operation.parameters
         if param.get("in") == "path" or (param.get("in") == "query" and param.get("required"))
-    ) and all(_parameter_example(param)[0] for param in _required_header_parameters(operation))
+    )
 
 
 def case_request(contract: Contract, operation: Operation, case: Case) -> Request:

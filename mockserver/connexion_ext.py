@@ -579,8 +579,8 @@ class _CompiledValidator:
 
 class MockXMLBodyValidator(_CompiledValidator, AbstractRequestBodyValidator):  # type: ignore[misc]
     """XML bodies (Connexion validates none): read as the data their schema describes
-    (`contracts.xmlbody`, by the schema's `xml` hints), then validated as a JSON body is; the parsed
-    value kept for the mock's handler."""
+    (`contracts.xmlbody`, by the schema's `xml` hints), then validated as a JSON body is;
+    the parsed value kept for the mock's handler."""
 
     async def _parse(self, stream: Any, scope: Any) -> Any:
         parsed = self.parse_bytes(b"".join([chunk async for chunk in stream]))
@@ -855,8 +855,9 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
     def validate_parameter(
         parameter_type: str, value: Any, param: Mapping[str, Any], param_name: str | None = None
     ) -> str | None:
-        if is_nullable(param) and is_null(value):
-            return None
+        enum = (param.get("schema") or {}).get("enum", [None])
+        if is_nullable(param) and is_null(value) and None in enum:
+            return None  # OpenAPI 3.0.3: `nullable` does not add null to an `enum`
         name = param_name or param.get("name", "?")
         if value is None:
             if param.get("required"):

@@ -84,7 +84,7 @@ class NonJsonError:
     media: MediaType
     component: str | None
 
-    def body(self, message: str, rng: random.Random | None) -> bytes:
+    def body(self, message: str) -> bytes:
         schema = dict(self.media.schema or {})
         media_type = self.media.media_type
         value: Any
@@ -94,12 +94,9 @@ class NonJsonError:
             limit = schema.get("maxLength")
             value = message[:limit] if isinstance(limit, int) else message
         else:
-            value = next(
-                (example.value for example in self.media.examples.values()),
-                None,
-            )
+            value = next((example.value for example in self.media.examples.values()), None)
             if value is None:
-                value = Generator((rng or _RNG).randrange(2**32)).value(schema, "message")
+                value = Generator(_RNG.randrange(2**32)).value(schema, "message")
         return encode(value, media_type, schema, name=self.component)
 
 
@@ -208,7 +205,7 @@ def refusal(
     if template is None:
         return status, problem_bytes(status, code, HTTPStatus(status).phrase, message), media_type
     if isinstance(template, NonJsonError):
-        return status, template.body(message, None), media_type
+        return status, template.body(message), media_type
     return status, json_bytes(error_body(template, status, message, details)), media_type
 
 

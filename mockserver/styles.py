@@ -175,7 +175,8 @@ def typed(value: Any, schema: Mapping[str, Any]) -> Any:
         }
     if not isinstance(value, str):
         return value
-    if schema.get("nullable") and value == "null":
+    if schema.get("nullable") and value == "null" and None in schema.get("enum", [None]):
+        # OpenAPI 3.0.3: `nullable` adds null to the type, not to an `enum` without it
         return None
     if kind == "integer" and _INTEGER.fullmatch(value):
         return int(value)

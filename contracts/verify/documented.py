@@ -55,41 +55,33 @@ def _schema_level_body(
 def example_requests(
     contract: Contract, operation: Operation
 ) -> Iterator[tuple[str, Request, bool]]:
-    """One request per documented request example, with documented parameters and
-    credential, and whether every value in it is documented (else some come from schemas).
+    """One request per documented request example, with documented parameters (required
+    headers too) and credential, and whether every value in it is documented (else some
+    come from schemas).
 
     Without a request example: a body of the schema's property examples (completed to what
     the schema requires); else, where the body is optional, no body; else a body the schema
     allows. Required header parameters are sent too."""
     path, query = default_parameters(contract, operation)
-    headers = required_headers(operation)
-    documented = documented_values(contract, operation)
+    headers, headers_documented = required_headers(operation)
+    documented = documented_values(contract, operation) and headers_documented
     examples = operation.request_examples
+
+    def request(**body: Any) -> Request:
+        return Request(path=path, query=query, headers=headers, **body)
+
     if examples:
         for name, example in examples.items():
-            yield (
-                name,
-                Request(path=path, query=query, headers=headers, body=example.value, has_body=True),
-                documented,
-            )
+            yield name, request(body=example.value, has_body=True), documented
         return
     composed = _schema_level_body(contract, operation)
     if composed is not None:
         body, complete = composed
-        yield (
-            "schema-examples",
-            Request(path=path, query=query, headers=headers, body=body, has_body=True),
-            documented and complete,
-        )
+        yield "schema-examples", request(body=body, has_body=True), documented and complete
     elif not (operation.request_body or {}).get("required"):
-        yield "no-body", Request(path=path, query=query, headers=headers), documented
+        yield "no-body", request(), documented
     else:
         content = (operation.request_body or {}).get("content") or {}
         schema = (content.get("application/json") or {}).get("schema")
         if isinstance(schema, dict):
-            value = schema_value(schema)
-            yield (
-                "schema-body",
-                Request(path=path, query=query, headers=headers, body=value, has_body=True),
-                False,
-            )
+            yield "schema-body", request(body=schema_value(schema), has_body=True), False

@@ -13,10 +13,10 @@ for failures that are not the API's fault, on every schema verify builds:
   `responses` optional): no status can be a documented one, so none is a finding.
 - `status_code_conformance`: a request Schemathesis generated to break the schema
   (negative mode), or whose form or XML body breaks it as sent (below), refused with an
-  undocumented 4xx that `negative_data_rejection` counts as a
-  refusal (400, 422, ...): a correct server must refuse it, and a contract that documents no
-  such status leaves it no documented way to. An undocumented status for a schema-valid
-  request, or a 2xx/5xx for an invalid one, stays a finding.
+  undocumented 4xx that `negative_data_rejection` counts as a refusal (400, 422, ...): a
+  correct server must refuse it, and a contract that documents no such status leaves it no
+  documented way to. An undocumented status for a schema-valid request, or a 2xx/5xx for
+  an invalid one, stays a finding.
 - `status_code_conformance`: an undocumented 401 or 403 for an operation verify sends without
   the credentials it requires (no flag supplies them): the run warns once, naming the flag,
   instead of a finding per request.
@@ -25,6 +25,11 @@ for failures that are not the API's fault, on every schema verify builds:
   makes valid (a one-item array sent as one field, a form of no fields that is no body,
   `<tags></tags>`) may be accepted, a generated "valid" one that the wire makes invalid
   (a required array left empty, so not sent) may be refused.
+- `response_schema_conformance` in an OpenAPI 3.1 document: a response body valid against
+  its schema as written, where the schema requires a `writeOnly` property. Schemathesis
+  applies OpenAPI 3.0's rule (a writeOnly property never in a response, its `required` for
+  requests only); JSON Schema 2020-12 keeps `required`, as the mock and openapi-core read
+  it, so a server that sends the property conforms (Train Travel's card `cvc`).
 - `ignored_auth`: with `unknown_credentials: accept` (the default: the contracts accept any
   well-formed credential), a *made-up* credential being accepted is documented behaviour; a request
   with *no* credential being accepted is still a finding.
@@ -47,13 +52,15 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.openapi.checks import (
     AuthScenario,
     IgnoredAuth,
+    JsonSchemaError,
     RejectedPositiveData,
     UndefinedStatusCode,
 )
 
 from ..catalog import Contract
+from ..examples import schema_validator
 from .phases.errors import without_rendered
-from .sent import body_valid_as_sent
+from .sent import body_valid_as_sent, operation_of
 
 __all__ = ["documented_outcomes", "failure_filter"]
 
@@ -125,6 +132,59 @@ def _judged_by_the_body_sent(
     return valid is False
 
 
+def _required_write_only(schema: Any) -> set[str]:
+    """The names of the `writeOnly` properties that `schema`, or a schema inside it, requires."""
+    names: set[str] = set()
+    pending, seen = [schema], set()
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Mapping):
+            props = node.get("properties")
+            if isinstance(props, Mapping):
+                names.update(
+                    name
+                    for name in node.get("required") or ()
+                    if isinstance(props.get(name), Mapping) and props[name].get("writeOnly")
+                )
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return names
+
+
+def _write_only_kept_31(
+    contract: Contract, failure: Any, case: Any, response: schemathesis.Response
+) -> bool:
+    """Whether a 3.1 response body Schemathesis refuses only for carrying a `writeOnly`
+    property its schema requires: the error is that property's, or the body is valid
+    against its schema as written (JSON Schema 2020-12, no direction rules)."""
+    if not contract.openapi_version.startswith("3.1"):
+        return False
+    operation = operation_of(contract, case)
+    status = str(response.status_code)
+    responses = operation.responses if operation is not None else {}
+    documented = next(
+        (responses[k] for k in (status, f"{status[0]}XX", "default") if k in responses), None
+    )
+    media_type = (response.headers.get("content-type") or [""])[0].split(";")[0].strip()
+    media = documented.content.get(media_type) if documented is not None else None
+    schema = media.schema if media is not None else None
+    kept = _required_write_only(schema) if schema else set()
+    if not schema or not kept:
+        return False
+    where = [str(part) for part in getattr(failure, "schema_path", None) or ()]
+    if where[-3:-1] == ["properties", where[-2]] and where[-1] == "not" and where[-2] in kept:
+        return True  # Schemathesis's rewrite of the property to `not: {}`
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return bool(schema_validator(schema, contract.openapi_version).is_valid(body))
+
+
 def failure_filter(contract: Contract, *, uncredentialed: Collection[tuple[str, str]] = ()) -> Any:
     """A Schemathesis `filter_failure` hook dropping what the contract or scenarios explain.
 
@@ -158,6 +218,12 @@ def failure_filter(contract: Contract, *, uncredentialed: Collection[tuple[str, 
         if isinstance(
             failure, (AcceptedNegativeData, RejectedPositiveData)
         ) and _judged_by_the_body_sent(contract, failure, case, response):
+            return False
+        if (
+            isinstance(failure, JsonSchemaError)
+            and not str(failure.title).startswith("Response header")  # a body's, not a header's
+            and _write_only_kept_31(contract, failure, case, response)
+        ):
             return False
         if isinstance(failure, RejectedPositiveData):
             try:

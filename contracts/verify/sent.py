@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from ..catalog import Contract
+from ..catalog import Contract, Operation
 from ..examples import schema_validator
 from ..xmlbody import NotXml, typed_text, xml_value
 
-__all__ = ["body_valid_as_sent", "form_as_sent"]
+__all__ = ["body_valid_as_sent", "form_as_sent", "operation_of"]
 
 _FORM = "application/x-www-form-urlencoded"
 _READABLE = frozenset({"string", "integer", "number", "boolean", "object"})
@@ -86,6 +86,15 @@ def form_as_sent(
     return out
 
 
+def operation_of(contract: Contract, case: Any) -> Operation | None:
+    """The contract's operation a Schemathesis case was generated for."""
+    method, path = case.operation.method.upper(), case.operation.path
+    return next(
+        (op for op in contract.operations if (op.method.upper(), op.path) == (method, path)),
+        None,
+    )
+
+
 def _is_xml(media_type: str) -> bool:
     return media_type in ("application/xml", "text/xml") or media_type.endswith("+xml")
 
@@ -98,11 +107,7 @@ def body_valid_as_sent(contract: Contract, case: Any, body: bytes | str | None) 
     media_type = str(getattr(case, "media_type", None) or "").split(";")[0].strip().lower()
     if media_type != _FORM and not _is_xml(media_type):
         return None
-    method, path = case.operation.method.upper(), case.operation.path
-    operation = next(
-        (op for op in contract.operations if (op.method.upper(), op.path) == (method, path)),
-        None,
-    )
+    operation = operation_of(contract, case)
     if operation is None:
         return None
     request_body = operation.request_body or {}

@@ -3,15 +3,18 @@
 Like many public specs (USPTO's, Vonage's), it documents no 400 and no 401: a correct
 server still refuses invalid input and a missing key, with statuses the contract cannot
 name. Like Overseerr's, a body's properties carry examples, a `readOnly` one among them
-and a required one without. Like Swagger Petstore's, a body comes as a form or as XML,
-where an array of one item, an empty one and none at all look alike on the wire. `contracts verify terse.yaml` must find nothing in `app()`, with or without
-`--api-key`; `app(refuse_zero=True)` refuses a valid value and must be reported.
+and a required one without; like Discourse's, an operation requires a header parameter;
+like Swagger Petstore's, a body comes as a form or as XML, where an array of one item, an
+empty one and none at all look alike on the wire. `contracts verify terse.yaml` must find
+nothing in `app()`, with or without `--api-key`; `app(refuse_zero=True)` refuses a valid
+value and must be reported.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 from urllib.parse import parse_qs
 from xml.etree import ElementTree
@@ -89,6 +92,8 @@ paths:
       security: [{key: []}]
       parameters:
         - {name: name, in: path, required: true, schema: {type: string, pattern: "^[a-z]{1,10}$"}}
+        # Like Discourse's Api-Username: a required header parameter, not a security scheme.
+        - {name: X-Request-Id, in: header, required: true, schema: {type: string, format: uuid}}
       requestBody:
         required: true
         content:
@@ -200,6 +205,10 @@ def app(*, refuse_zero: bool = False) -> Starlette:
     async def put_counter(request: Request) -> Response:
         if request.headers.get("x-key") != API_KEY:
             return _refuse(401, "pass X-Key")
+        try:
+            uuid.UUID(request.headers.get("x-request-id", ""))
+        except ValueError:
+            return _refuse(400, "X-Request-Id: a UUID")
         name = request.path_params["name"]
         if not _NAME.match(name):
             return _refuse(400, "name: 1 to 10 lower-case letters")

@@ -31,6 +31,8 @@ from tests.conftest import ROOT
 from tests.contracts.bookshelf import API_KEY, BASIC
 from tests.contracts.bookshelf import SPEC as BOOKSHELF
 from tests.contracts.bookshelf import app as bookshelf_app
+from tests.contracts.cards import SPEC as CARDS
+from tests.contracts.cards import app as cards_app
 from tests.contracts.hostile import SPEC, hostile
 from tests.contracts.terse import API_KEY as TERSE_KEY
 from tests.contracts.terse import SPEC as TERSE
@@ -373,3 +375,21 @@ def test_an_undocumented_refusal_of_valid_input_stays_a_finding(
     assert run.status == 1, run.stdout
     refused = [f for f in run.report["findings"] if f["operation"] == "PUT /counters/{name}"]
     assert {f["check"] for f in refused} >= {"status_code_conformance"}, run.stdout
+
+
+@pytest.mark.parametrize("wrong_year", [False, True], ids=["correct", "wrong-year"])
+def test_a_required_write_only_property_in_a_31_response_conforms(
+    tmp_path: Path, wrong_year: bool
+) -> None:
+    spec = tmp_path / "cards.yaml"
+    spec.write_text(CARDS, encoding="utf-8")
+    with serve(cards_app(wrong_year=wrong_year)) as base_url:
+        run = _verify(spec, base_url, tmp_path, "--max-examples", "10")
+    schema_findings = [
+        f for f in run.report["findings"] if f["check"] == "response_schema_conformance"
+    ]
+    if wrong_year:  # any other violation of the schema stays a finding
+        assert run.status == 1 and schema_findings, run.stdout
+        assert all("year" in f["expected"] for f in schema_findings), schema_findings
+    else:
+        assert run.status == 0, run.stdout

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contracts.verify.target import credential_flag
 from mockserver.config import MockConfig
 from tests.corpus import DOCUMENTS, Document, load_document, materialize
 from tests.corpus.conformance import Judge, Outcome, exercise, one_connection_client
@@ -28,14 +29,7 @@ from tests.mockserver.conftest import running
 # Known gaps, one line each (issue 11 stays open until this is empty). Not strict: a
 # generated body can conform by chance, so a gap may pass one run and not the next.
 ANSWER_GAPS: dict[str, str] = {}
-VERIFY_GAPS = {
-    "oai-uspto": "an example_response finding",
-    "oai-tictactoe": "a 3.1 document: findings on generated cases",
-    "swagger-petstore": "requests that break the schema accepted (form and XML bodies)",
-    "vonage-numbers": "undocumented statuses",
-    "airflow-v1": "findings on generated cases",
-    "overseerr": "findings on generated cases",
-}
+VERIFY_GAPS: dict[str, str] = {}
 
 
 def _params(*marks: pytest.MarkDecorator, gaps: dict[str, str] | None = None) -> list[object]:
@@ -85,7 +79,7 @@ def test_verify_finds_nothing_in_the_mock(served: tuple[Document, Path, str]) ->
     _document, path, base_url = served
     # --max-examples keeps the property phase short; every phase still runs.
     contracts = str(Path(sys.executable).parent / "contracts")
-    command = [contracts, "verify", str(path), "--base-url", base_url]
+    command = [contracts, "verify", str(path), "--base-url", base_url, *_credentials(path)]
     result = subprocess.run(
         [*command, "--max-examples", "5", "--seed", "1"],
         capture_output=True,
@@ -94,6 +88,20 @@ def test_verify_finds_nothing_in_the_mock(served: tuple[Document, Path, str]) ->
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+
+
+def _credentials(path: Path) -> list[str]:
+    """A credential flag for each kind of security scheme the document declares: the mock
+    accepts any well-formed credential, so that secured operations are verified, not only
+    answered with a 401 (which verify, lacking credentials, would only warn about)."""
+    components = load_document(path).get("components") or {}
+    flags = {
+        credential_flag(scheme).split()[0]
+        for scheme in (components.get("securitySchemes") or {}).values()
+        if isinstance(scheme, dict)
+    }
+    values = {"--token": "corpus-token", "--api-key": "corpus-key", "--basic": "corpus:secret"}
+    return [item for flag in sorted(flags & set(values)) for item in (flag, values[flag])]
 
 
 def test_the_one_connection_client_catches_a_body_after_204() -> None:

@@ -98,6 +98,7 @@ def test_each_style_reaches_the_templates_typed(
         ("/search?x=east", "point (query parameter): 'east' is not of type 'number'"),
         ("/search?exact=true&exact=true", "exact (query parameter): given 2 times; it takes one"),
         ("/search?exact=1", "exact (query parameter): '1' is not of type 'boolean'"),
+        ("/search?level=null", "level (query parameter): 'null' is not one of ['debug', 'info']"),
     ],
 )
 def test_a_value_off_its_style_or_schema_is_refused_naming_the_parameter(
