@@ -1,5 +1,4 @@
-"""flowcontract's pytest plugin at work (copy it): the code under test, `QuivaClient`, runs
-against a real mock of quiva; docs/pytest-plugin.md describes the fixture and the marker."""
+"""flowcontract's pytest plugin at work: `QuivaClient`, the code under test, runs against a mock."""
 
 from __future__ import annotations
 
