@@ -615,6 +615,22 @@ class MockXMLBodyValidator(_CompiledValidator, AbstractRequestBodyValidator):  #
         return None
 
 
+class MockOpaqueBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
+    """Any media type no other validator reads (an image, a PDF, a vendor type): Connexion
+    registers none, so it would not even see a required body missing. Its content is not
+    read. A body is absent when the request has neither bytes nor a `Content-Type`: an
+    empty one with its media type named is there (the empty string a `type: string`
+    schema allows)."""
+
+    async def wrap_receive(self, receive: Any, *, scope: Any) -> tuple[Any, Any]:
+        headers = {k: v for k, v in scope["headers"]}
+        sized = headers.get(b"content-length", b"0") not in (b"", b"0")
+        present = sized or b"transfer-encoding" in headers or b"content-type" in headers
+        if self._required and not present:
+            raise BadRequestProblem(detail="RequestBody is required")
+        return receive, scope
+
+
 class _FormBody(_CompiledValidator):
     """What our form validators add to Connexion's: one compiled validator per schema
     with `readOnly` and OpenAPI's formats honoured, messages naming the field, the parsed
@@ -971,6 +987,8 @@ class CachedRequestValidationOperation(RequestValidationOperation):  # type: ign
             return PendingForm(validator)
         if raw and isinstance(validator, MockXMLBodyValidator):
             return validator.check(raw)
+        if raw and isinstance(validator, MockOpaqueBodyValidator):
+            return None  # there, and its content is not read
         if not raw or not isinstance(validator, MockJSONBodyValidator):
             return STREAMED
         return validator.check(raw)
@@ -1029,4 +1047,5 @@ def validator_map() -> dict[str, Any]:
         }
     )
     body["*/*xml"] = MockXMLBodyValidator  # application/xml, text/xml, *+xml
+    body["*/*"] = MockOpaqueBodyValidator  # the rest: a required body must be there
     return {"body": body, "parameter": MockParameterValidator}

@@ -99,19 +99,40 @@ def _is_xml(media_type: str) -> bool:
     return media_type in ("application/xml", "text/xml") or media_type.endswith("+xml")
 
 
+def _is_opaque(media_type: str) -> bool:
+    """A media type whose bytes are the value (an image, a PDF, text): nothing on the wire
+    says which JSON type was generated, so `{}` sent as `image/jpeg` is two bytes of JPEG."""
+    structured = media_type in (_FORM, "multipart/form-data", "application/json")
+    return not (structured or media_type.endswith("+json") or _is_xml(media_type))
+
+
+_STRING_LIMITS = ("pattern", "minLength", "maxLength", "enum", "const")
+
+
 def body_valid_as_sent(contract: Contract, case: Any, body: bytes | str | None) -> bool | None:
-    """Whether the form or XML body sent with `case` is one its operation accepts, read as
-    the server reads it (no bytes at all: no body, valid unless the body is required; a
-    required form field not sent: invalid); None for another media type or a body that
-    cannot be read without guessing."""
+    """Whether the form, XML or opaque body sent with `case` is one its operation accepts,
+    read as the server reads it (no bytes at all: no body, valid unless the body is required;
+    a required form field not sent: invalid; any bytes of an opaque media type whose schema
+    is an unconstrained string); None for another media type or a body that cannot be read
+    without guessing."""
     media_type = str(getattr(case, "media_type", None) or "").split(";")[0].strip().lower()
-    if media_type != _FORM and not _is_xml(media_type):
+    opaque = bool(media_type) and _is_opaque(media_type)
+    if media_type != _FORM and not _is_xml(media_type) and not opaque:
         return None
     operation = operation_of(contract, case)
     if operation is None:
         return None
     request_body = operation.request_body or {}
     raw = body.encode() if isinstance(body, str) else body or b""
+    if opaque:
+        content = request_body.get("content") or {}
+        schema = (content.get(media_type) or {}).get("schema")
+        if not raw or not isinstance(schema, Mapping):
+            return None
+        unconstrained = schema.get("type") in (None, "string") and not any(
+            key in schema for key in _STRING_LIMITS
+        )
+        return True if unconstrained else None
     if not raw:
         return not request_body.get("required", False)
     content = request_body.get("content") or {}

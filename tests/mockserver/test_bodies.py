@@ -162,6 +162,16 @@ def test_documented_non_json_bodies_are_accepted(
     answered_by(client)
 
 
+def test_a_required_body_of_a_media_type_no_validator_reads_must_be_there(
+    client: httpx.Client,
+) -> None:
+    jpeg = {"content-type": "image/jpeg"}
+    assert client.put("/pictures", content=b"\xff\xd8\xff", headers=jpeg).status_code == 202
+    # an empty body with its media type named is there: the empty string
+    assert client.put("/pictures", headers=jpeg).status_code == 202
+    assert "RequestBody is required" in refusal(client.put("/pictures"))  # no bytes, no type
+
+
 def test_an_undocumented_media_type_is_refused_in_the_apis_shape(client: httpx.Client) -> None:
     sent = client.post("/notes", json={})  # the operation documents a 415
     assert "application/json" in refusal(sent, 415)
