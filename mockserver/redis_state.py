@@ -207,6 +207,9 @@ class RedisState:
         self._dropped = 0
         self._problem: str | None = None  # why Redis cannot be used now
         self._catching_up = False  # entries kept while Redis was away are still unwritten
+        # requests given seq 0 (numbered when written) whose entries are not recorded yet:
+        # until they are, later requests are numbered when written too, after them
+        self._provisional = 0
         self._preferences: dict[str, dict[str, Preference]] = {}
         self._client: aioredis.Redis | None = None
         self._wake: asyncio.Event | None = None
@@ -224,6 +227,8 @@ class RedisState:
     def record(self, entry: JournalEntry) -> None:
         if self._wake is None:
             self._start()
+        if entry.seq == 0 and self._provisional:
+            self._provisional -= 1
         self._pending.append(entry)
         if len(self._pending) > self._buffer_size:
             self._pending.popleft()
@@ -246,8 +251,11 @@ class RedisState:
         is sent: a request answered before another was sent comes first, whichever instance
         answered each. Requests received while one `INCRBY` is out share the next one. 0
         while Redis is away and until what was kept meanwhile is written: those entries
-        are numbered as they are written, in the order received."""
-        if self._problem is not None or self._catching_up:
+        are numbered as they are written, in the order received, and so is every request
+        received before the last of them is recorded (numbered on receipt, it would come
+        before one received earlier)."""
+        if self._problem is not None or self._catching_up or self._provisional:
+            self._provisional += 1
             return 0
         waiting = asyncio.get_running_loop().create_future()
         self._numbering.append(waiting)
@@ -267,6 +275,7 @@ class RedisState:
                     self._catching_up = True
                     for waiting in batch:
                         if not waiting.done():
+                            self._provisional += 1
                             waiting.set_result(0)
                     continue
                 for i, waiting in enumerate(batch, start=last - len(batch) + 1):
