@@ -348,12 +348,28 @@ def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
         # the parent announces once, when the port answers; the workers say nothing
         app = build_app(dataclasses.replace(config, on_start=None))
         return serve_workers(app, common, config.workers, lambda: _announce_when_answering(app))
-    app = build_app(config)
+    # Announced once the socket listens: uvicorn runs the lifespan (where the app starts)
+    # before it binds, so "Ready." from there could come before a client can connect.
+    app = build_app(dataclasses.replace(config, on_start=None))
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler it found:
     # make that handler a clean exit, so a stopped mock exits 0 as after Ctrl-C.
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(app, **common)
+    _run_then_announce(app, common)
     return 0
+
+
+def _run_then_announce(app: Any, settings: dict[str, Any]) -> None:
+    """`uvicorn.run(app, **settings)`, announcing the mock once its socket accepts
+    connections."""
+    import uvicorn
+
+    class ListeningServer(uvicorn.Server):
+        async def startup(self, sockets: list[Any] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                _announce(app)
+
+    ListeningServer(uvicorn.Config(app, **settings)).run()
 
 
 def _exit_cleanly(_signum: int, _frame: object) -> None:
