@@ -747,12 +747,22 @@ def _parameter_schema(param: Mapping[str, Any]) -> Any:
     return param.get(ORIGINAL_SCHEMA, param.get("schema", param))
 
 
+# What `pathparams.refused_path_parameter` already refuses in every path parameter before
+# validation: a pattern saying only this holds for any value that reaches the validators.
+NO_CONTROL_CHARACTER = "^[^\\x00-\\x1F]+$"
+
+
 def _is_bare_string(param: Mapping[str, Any]) -> bool:
-    """A parameter whose schema is only `type: string`: any value a URL carries is valid."""
+    """A parameter whose schema is only `type: string` (in a path, with at most the
+    no-control-character pattern): any value a URL carries is valid."""
     schema = _parameter_schema(param)
     if not isinstance(schema, Mapping):
         return False
-    return set(schema) <= _ANNOTATIONS | {"type"} and schema.get("type") == "string"
+    pattern = schema.get("pattern")
+    if pattern is not None and not (param.get("in") == "path" and pattern == NO_CONTROL_CHARACTER):
+        return False
+    keys = set(schema) - {"pattern"}
+    return keys <= _ANNOTATIONS | {"type"} and schema.get("type") == "string"
 
 
 class StyledURIParser(OpenAPIURIParser):  # type: ignore[misc]
