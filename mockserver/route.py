@@ -70,6 +70,7 @@ class _Segment:
     names: tuple[str, ...]
     literal_chars: int  # more literal text first: `{id}.json` before `{name}`
     node: _Node[Any]
+    whole: bool = False  # the segment is one parameter (`{id}`): any non-empty value fills it
 
 
 @dataclass
@@ -77,6 +78,7 @@ class _Node(Generic[T]):
     literal: dict[str, _Node[T]] = field(default_factory=dict)
     templated: list[_Segment] = field(default_factory=list)
     methods: dict[str, tuple[Route, T]] = field(default_factory=dict)
+    allowed: tuple[str, ...] = ()  # the `Allow` of a 405 here: set once the tree is built
 
 
 @dataclass(frozen=True)
@@ -129,11 +131,48 @@ class Router(Generic[T]):
                         node = seg.node
                         break
                 else:
-                    seg = _Segment(pattern, names, literal, _Node())
+                    whole = _TEMPLATE.fullmatch(segment) is not None
+                    seg = _Segment(pattern, names, literal, _Node(), whole)
                     node.templated.append(seg)
                     node.templated.sort(key=lambda s: (-s.literal_chars, len(s.names)))
                     node = seg.node
             node.methods.setdefault(route.method, (route, target))
+        self._settle(self.root)
+
+    def _settle(self, node: _Node[T]) -> None:
+        methods = node.methods
+        node.allowed = tuple(sorted({*methods, *(("HEAD",) if "GET" in methods else ())}))
+        for child in (*node.literal.values(), *(seg.node for seg in node.templated)):
+            self._settle(child)
+
+    def _hit(
+        self, node: _Node[T], segments: list[str], at: int, method: str, values: tuple[str, ...]
+    ) -> tuple[_Node[T], tuple[Route, T], tuple[str, ...]] | None:
+        """The first route (in `_walk`'s order) for the path and method, and its values:
+        the request path's fast case, without the generators a 405 needs."""
+        if at == len(segments):
+            methods = node.methods
+            hit = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
+            return (node, hit, values) if hit is not None else None
+        segment = segments[at]
+        child = node.literal.get(_literal(segment) if "%" in segment else segment)
+        if child is not None:
+            found = self._hit(child, segments, at + 1, method, values)
+            if found is not None:
+                return found
+        if not segment:
+            return None
+        for seg in node.templated:
+            if seg.whole:
+                found = self._hit(seg.node, segments, at + 1, method, (*values, segment))
+            else:
+                matched = seg.pattern.match(segment)
+                if matched is None:
+                    continue
+                found = self._hit(seg.node, segments, at + 1, method, values + matched.groups())
+            if found is not None:
+                return found
+        return None
 
     def _walk(
         self, node: _Node[T], segments: list[str], at: int, params: list[tuple[str, str]]
@@ -165,17 +204,16 @@ class Router(Generic[T]):
         raw = scope.get("raw_path")
         path = raw.decode("latin-1") if raw else quote(scope["path"])
         path = path.split("?", 1)[0]
-        method = scope["method"]
-        first: Match[T] | None = None
-        for node, walked in self._walk(self.root, path.split("/")[1:], 0, []):
-            methods = node.methods
-            hit = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
-            allowed = tuple(sorted({*methods, *(("HEAD",) if "GET" in methods else ())}))
+        segments = path.split("/")[1:]
+        found = self._hit(self.root, segments, 0, scope["method"], ())
+        if found is not None:
+            node, (route, target), values = found
             # the segments' names are the first route's that built them: each route's own
-            names = self.names[(hit or next(iter(methods.values())))[0].template]
+            raw = dict(zip(self.names[route.template], values, strict=True))
+            decoded = {k: unquote(v) for k, v in raw.items()} if "%" in path else raw.copy()
+            return Match(route, target, node.allowed, decoded, raw)
+        for node, walked in self._walk(self.root, segments, 0, []):  # 405: the first path
+            names = self.names[next(iter(node.methods.values()))[0].template]
             params = [(name, value) for name, (_, value) in zip(names, walked, strict=True)]
-            if hit is not None:
-                return Match(hit[0], hit[1], allowed, _decoded(params), dict(params))
-            if first is None:
-                first = Match(None, None, allowed, _decoded(params), dict(params))
-        return first
+            return Match(None, None, node.allowed, _decoded(params), dict(params))
+        return None
