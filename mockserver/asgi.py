@@ -15,6 +15,7 @@ from typing import Any, Literal
 from .sessions import DEFAULT_SESSION
 
 __all__ = [
+    "BODY_RECEIVED",
     "UNPARSED",
     "ASGIApp",
     "LaneName",
@@ -40,6 +41,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 LaneName = Literal["express", "connexion"]
 UNPARSED: Any = object()  # RequestNote.body: validation did not parse the body
+# Set in the scope by the mock's HTTP protocol (`connections`) once the whole request has
+# arrived: reading its body cannot wait, so it needs no timeout.
+BODY_RECEIVED = "flowcontract.body_received"
 
 
 @dataclass(slots=True)

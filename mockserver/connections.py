@@ -15,7 +15,12 @@ configuration on the app it serves), adds:
 At a graceful shutdown it first ends the journal's streams (`dashboard`: an open dashboard
 page), which would otherwise hold the shutdown up until its timeout.
 
-The body-read timeout is the app's (`http.Limits.body`: 408 in the API's shape); the
+- one write per short answer: a response's head is held until its body's first write (or
+  the end of the event loop's turn, for a stream whose first event comes later) and both
+  go out in one `writelines` — one system call and one TCP segment where uvicorn makes two.
+
+The body-read timeout is the app's (`http.Limits.body`: 408 in the API's shape), armed only
+for a body not all there yet (`BODY_RECEIVED` marks the scope of one that is); the
 keep-alive idle timeout and the graceful-shutdown timeout are uvicorn's own
 (`timeout_keep_alive`, `timeout_graceful_shutdown`), set from the same configuration.
 """
@@ -24,13 +29,13 @@ from __future__ import annotations
 
 import json
 import time
-from asyncio import TimerHandle, Transport
+from asyncio import AbstractEventLoop, Handle, TimerHandle, Transport
 from typing import Any, Protocol, cast
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from .asgi import RequestNote
+from .asgi import BODY_RECEIVED, RequestNote
 from .config import MockConfig
 from .dashboard import JournalFeed
 from .errors import PROBLEM_JSON, problem
@@ -145,7 +150,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._began = False
         self._disarm_header_timer()
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not before:
+            self.cycle.transport = cast(Transport, _HeadHeldTransport(self.transport, self.loop))
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        if self.cycle is not None:
+            cast(dict[str, Any], self.cycle.scope)[BODY_RECEIVED] = True
 
     def send_400_response(self, msg: str) -> None:
         if self._refusal is None:
@@ -153,6 +166,46 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._refuse(431, "Request Header Fields Too Large", "headers-too-large", self._refusal)
         self.transport.close()
+
+
+class _HeadHeldTransport:
+    """The connection's transport as one response sees it: its first write (the head) is
+    held until the next write or the end of the loop's turn, whichever comes first."""
+
+    __slots__ = ("_first", "_flush", "_held", "_loop", "_transport")
+
+    def __init__(self, transport: Transport, loop: AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._first = True
+        self._held = b""
+        self._flush: Handle | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._flush is not None:  # the head is held: both go in one write
+            self._flush.cancel()
+            self._flush = None
+            self._transport.writelines((self._held, data))
+        elif self._first:
+            self._first = False
+            self._held = data
+            self._flush = self._loop.call_soon(self._write_held)
+        else:
+            self._transport.write(data)
+
+    def _write_held(self) -> None:
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
+            if not self._transport.is_closing():
+                self._transport.write(self._held)
+
+    def close(self) -> None:
+        self._write_held()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 class _Journaling(Protocol):

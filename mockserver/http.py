@@ -8,7 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .asgi import note_of
+from .asgi import BODY_RECEIVED, note_of
 from .errors import PROBLEM_JSON, problem
 from .refuse import refusal
 
@@ -122,6 +122,9 @@ class Limits:
         """The whole body (chunked ones counted as they arrive), or a refusal: too large,
         or not all there within `body_timeout` seconds (a Content-Length larger than the
         body sent, a client dripping it)."""
+        if scope.get(BODY_RECEIVED):  # all there: one message, nothing to wait for
+            body = (await receive()).get("body", b"")
+            return (body, None) if len(body) <= self.max_body else (b"", self.too_large)
         chunks: list[bytes] = []
         seen = 0
         try:

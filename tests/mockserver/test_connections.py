@@ -7,19 +7,24 @@ Timeouts are set small (a second or two) so these take seconds."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import httpx
+import uvicorn
 
 from contracts import load_contract
 from mockserver.config import MockConfig
+from mockserver.connections import GuardedHttpToolsProtocol
 from tests.conftest import SPECS
-from tests.mockserver.conftest import ADMIN, running, success_request
+from tests.mockserver.conftest import ADMIN, free_port, running, success_request
 from tests.mockserver.test_cli import serve
 
 WIV = load_contract(SPECS / "wiv.yaml")
@@ -208,3 +213,46 @@ def test_shutdown_answers_what_is_in_flight_503_without_a_traceback() -> None:
     assert b"shutting down" in answer
     assert elapsed < 4
     assert "Traceback" not in err and "CancelledError" not in err, err
+
+
+async def _head_then_a_late_body(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await asyncio.sleep(1.5)
+    await send({"type": "http.response.body", "body": b"late"})
+
+
+def test_a_head_sent_before_a_late_body_reaches_the_client_at_once() -> None:
+    # The protocol holds a response's head to send it with the body's first write: a head
+    # whose body comes later (a stream's first event) must still leave at the loop's turn.
+    port = free_port()
+    config = uvicorn.Config(
+        _head_then_a_late_body,
+        host="127.0.0.1",
+        port=port,
+        http=GuardedHttpToolsProtocol,
+        lifespan="off",
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with connected(f"http://127.0.0.1:{port}") as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            sock.settimeout(1.0)
+            first = sock.recv(65_536)  # within a second: long before the body
+            assert first.startswith(b"HTTP/1.1 200 ")
+            assert b"late" not in first
+            sock.settimeout(5)
+            rest = b""
+            while b"0\r\n\r\n" not in rest:
+                rest += sock.recv(65_536)
+            assert b"4\r\nlate\r\n" in first + rest
+    finally:
+        server.should_exit = True
+        thread.join(10)
