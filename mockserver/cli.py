@@ -347,15 +347,29 @@ def serve(args: argparse.Namespace, argv: Sequence[str]) -> int:
 
         # the parent announces once, when the port answers; the workers say nothing
         app = build_app(dataclasses.replace(config, on_start=None))
+        _settle_heap()
         return serve_workers(app, common, config.workers, lambda: _announce_when_answering(app))
     # Announced once the socket listens: uvicorn runs the lifespan (where the app starts)
     # before it binds, so "Ready." from there could come before a client can connect.
     app = build_app(dataclasses.replace(config, on_start=None))
+    _settle_heap()
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it to the handler it found:
     # make that handler a clean exit, so a stopped mock exits 0 as after Ctrl-C.
     signal.signal(signal.SIGTERM, _exit_cleanly)
     _run_then_announce(app, common)
     return 0
+
+
+def _settle_heap() -> None:
+    """Move what start-up built (the documents, their validators: most of the heap, and
+    millions of objects for a large document) out of the garbage collector's sight: a full
+    collection while serving then scans only what requests made (a pause of ~35 ms every
+    ~12,000 requests on the five APIs, longer on larger documents), and forked workers
+    share those pages instead of copying them when a collection touches them."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _run_then_announce(app: Any, settings: dict[str, Any]) -> None:

@@ -52,6 +52,9 @@ def _int(text: str) -> int:
     return int(text)
 
 
+_DECODER = json.JSONDecoder(parse_constant=_constant, parse_float=_float, parse_int=_int)
+
+
 def loads(text: str | bytes) -> Any:
     """Parse strict JSON; `NotStrictJSON` (a `ValueError`) names what is wrong.
 
@@ -64,4 +67,6 @@ def loads(text: str | bytes) -> Any:
         if found is not None:
             escape = found.group()[-6:]
             raise NotStrictJSON(f"{escape} is a lone surrogate, not a character")
-    return json.loads(text, parse_constant=_constant, parse_float=_float, parse_int=_int)
+    if text.startswith("\ufeff"):  # as `json.loads` says it
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _DECODER.decode(text)
