@@ -48,6 +48,7 @@ from contracts.scenarios import Fixture, Scenarios
 
 from .config import MockConfig
 from .negotiate import Preference
+from .resp import RespPipe
 from .sessions import DEFAULT_SESSION
 from .state import JournalEntry, StateUnavailable, initial_fixtures
 
@@ -58,6 +59,7 @@ log = logging.getLogger("mockserver")
 _PREFIX = "flowcontract:"
 _BATCH = 256  # entries one script call writes at most
 _GATHER = 0.005  # seconds the writer waits for more entries before it writes (~70 µs a call)
+_NUMBER_TIMEOUT = 2.0  # seconds a numbering INCRBY may take before Redis counts as away
 _RETRY_DELAY = 0.2  # seconds between two tries of an unreachable Redis
 _UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
 
@@ -217,6 +219,7 @@ class RedisState:
         self._tasks: list[asyncio.Task[None]] = []
         self._numbering: list[asyncio.Future[int]] = []  # requests waiting for their seq
         self._numberer: asyncio.Task[None] | None = None
+        self._pipe = RespPipe(url)  # the numbering's INCRBY: see `resp` for why not redis-py
         self.sequence = self._sequence
 
     # -- the request path: never waits for Redis
@@ -269,8 +272,10 @@ class RedisState:
             while self._numbering:
                 batch, self._numbering = self._numbering, []
                 try:
-                    last = int(await self._connected().incrby(f"{_PREFIX}seq", len(batch)))
-                except _UNREACHABLE as exc:
+                    async with asyncio.timeout(_NUMBER_TIMEOUT):
+                        reply = await self._pipe.call("INCRBY", f"{_PREFIX}seq", len(batch))
+                    last = int(cast(int, reply))
+                except (*_UNREACHABLE, redis.RedisError) as exc:
                     self._problem = self._problem or self._unreachable(exc)
                     self._catching_up = True
                     for waiting in batch:
@@ -383,6 +388,7 @@ class RedisState:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        self._pipe.close()
         self._wake = self._drained = None
 
     # -- behind

@@ -30,6 +30,7 @@ from contracts.scenarios import load_scenarios
 from mockserver.config import MockConfig
 from mockserver.negotiate import Preference
 from mockserver.redis_state import RedisState
+from mockserver.resp import RespPipe
 from mockserver.state import InMemoryState, JournalEntry, State
 from tests.conftest import SPECS
 from tests.mockserver.conftest import ADMIN, free_port, running
@@ -472,3 +473,70 @@ def test_sessions_keep_parallel_runs_apart_in_memory() -> None:
         assert _numbers(_journal(base, session="gw1")) == [1, 3, 5]
         assert _run(base, 6, **{"X-Mock-Session": "gw0"}).status_code == 200
         assert _numbers(_journal(base, session="gw0")) == [6]
+
+
+# -- the request path's own connection (`resp.RespPipe`)
+
+
+def test_resp_pipe_reads_every_reply_kind_in_order(redis_server: RedisProcess) -> None:
+    big = os.urandom(1 << 20)  # a reply that arrives in many reads
+
+    async def scenario() -> list[object]:
+        pipe = RespPipe(redis_server.url)
+        try:
+            calls = [
+                pipe.call("SET", "resp:big", big),
+                pipe.call("GET", "resp:big"),
+                pipe.call("GET", "resp:absent"),
+                pipe.call("INCRBY", "resp:n", 5),
+                pipe.call("EVAL", "return {1, 'two', {3}}", 0),
+                *(pipe.call("INCRBY", "resp:n", 1) for _ in range(50)),
+            ]
+            replies = list(await asyncio.gather(*calls))
+            with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+                await pipe.call("LPUSH", "resp:big", "x")
+            replies.append(await pipe.call("PING"))  # still in step after an error
+            return replies
+        finally:
+            pipe.close()
+
+    redis_server.flush()
+    replies = asyncio.run(scenario())
+    assert replies[:5] == [b"OK", big, None, 5, [1, b"two", [3]]]
+    assert replies[5:55] == list(range(6, 56))  # each call its own reply, in order
+    assert replies[55] == b"PONG"
+
+
+def test_resp_pipe_authenticates_selects_and_reconnects(redis_server: RedisProcess) -> None:
+    admin = redis.Redis(port=redis_server.port)
+    admin.acl_setuser("piper", enabled=True, passwords=["+s3cret"], keys=["*"], commands=["+@all"])
+    url = f"redis://piper:s3cret@127.0.0.1:{redis_server.port}/3"
+
+    async def scenario() -> tuple[object, object, object]:
+        pipe = RespPipe(url)
+        try:
+            who = await pipe.call("ACL", "WHOAMI")
+            await pipe.call("SET", "resp:where", "db3")
+            admin.client_kill_filter(_id=str(await pipe.call("CLIENT", "ID")))
+            await asyncio.sleep(0.2)  # the pipe sees its connection closed
+            after = await pipe.call("PING")  # a new connection, authenticated again
+            who_after = await pipe.call("ACL", "WHOAMI")
+            return who, after, who_after
+        finally:
+            pipe.close()
+
+    try:
+        assert asyncio.run(scenario()) == (b"piper", b"PONG", b"piper")
+        assert redis.Redis(port=redis_server.port, db=3).get("resp:where") == b"db3"
+    finally:
+        admin.acl_deluser("piper")
+        admin.close()
+
+
+def test_resp_pipe_says_unreachable_as_redis_py_does() -> None:
+    async def scenario() -> None:
+        pipe = RespPipe(f"redis://127.0.0.1:{free_port()}/0")
+        await pipe.call("PING")
+
+    with pytest.raises(redis.ConnectionError, match="cannot connect to Redis"):
+        asyncio.run(scenario())

@@ -1,0 +1,182 @@
+"""`RespPipe`: one plain connection to Redis for the one command the request path waits on.
+
+Every request to a mock over Redis is numbered as it is received (`redis_state`: one
+`INCRBY` for the requests received meanwhile), so that command's cost is paid per request.
+redis-py's asyncio client spends about 70 µs of CPU on one such call on the development
+machine, however it is configured (a single connection, no health checks, with or without
+hiredis), against about 9 µs for the same command written and read on a bare asyncio
+connection: on a 2-core machine that difference alone kept two workers over Redis from
+1.5x one worker in memory (issue 15). redis-py keeps everything else (the journal's
+writes, reads, resets, the preferences' channel), where its cost is shared by many
+requests or paid off the request path.
+
+The pipe speaks RESP2: commands are sent as they are called, replies are matched to the
+calls in order (Redis answers a connection's commands in order). It connects on first use,
+from the same `redis://`, `rediss://` or `unix://` URL (parsed by redis-py: `AUTH` and
+`SELECT` as the URL says), and after a failure the next call connects anew. A lost or
+refused connection raises `redis.ConnectionError`; an error reply, `redis.ResponseError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from typing import Any
+
+import redis
+import redis.asyncio as aioredis
+
+__all__ = ["RespPipe"]
+
+Reply = int | bytes | list[Any] | None
+
+
+def _command(args: tuple[str | bytes | int, ...]) -> bytes:
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        raw = arg if isinstance(arg, bytes) else str(arg).encode()
+        parts.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
+    return b"".join(parts)
+
+
+def _parse(buffer: bytearray, at: int) -> tuple[Reply | redis.ResponseError, int] | None:
+    """One reply from `buffer[at:]` and where the next begins; None if it is incomplete."""
+    end = buffer.find(b"\r\n", at)
+    if end < 0:
+        return None
+    kind, line = buffer[at], bytes(buffer[at + 1 : end])
+    after = end + 2
+    if kind == 0x3A:  # ':' integer
+        return int(line), after
+    if kind == 0x2B:  # '+' simple string
+        return line, after
+    if kind == 0x2D:  # '-' error
+        return redis.ResponseError(line.decode("utf-8", "replace")), after
+    if kind == 0x24:  # '$' bulk string
+        size = int(line)
+        if size < 0:
+            return None, after
+        if len(buffer) < after + size + 2:
+            return None
+        return bytes(buffer[after : after + size]), after + size + 2
+    if kind == 0x2A:  # '*' array
+        count = int(line)
+        if count < 0:
+            return None, after
+        items: list[Any] = []
+        for _ in range(count):
+            parsed = _parse(buffer, after)
+            if parsed is None:
+                return None
+            item, after = parsed
+            items.append(item)
+        return items, after
+    raise redis.ConnectionError(f"Redis sent an unreadable reply (type byte {kind!r})")
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.waiting: deque[asyncio.Future[Reply]] = deque()
+        self.buffer = bytearray()
+        self.lost: Exception | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        at = 0
+        try:
+            while self.waiting and (parsed := _parse(buffer, at)) is not None:
+                reply, at = parsed
+                waiting = self.waiting.popleft()
+                if waiting.done():  # its caller stopped waiting
+                    continue
+                if isinstance(reply, redis.ResponseError):
+                    waiting.set_exception(reply)
+                else:
+                    waiting.set_result(reply)
+        except redis.ConnectionError as exc:
+            self.connection_lost(exc)
+            if self.transport is not None:
+                self.transport.close()
+            return
+        del buffer[:at]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = redis.ConnectionError(f"connection to Redis lost: {exc or 'closed'}")
+        while self.waiting:
+            waiting = self.waiting.popleft()
+            if not waiting.done():
+                waiting.set_exception(self.lost)
+
+
+class RespPipe:
+    """Commands on one connection, each answered by a future of its reply."""
+
+    def __init__(self, url: str, connect_timeout: float = 1.0) -> None:
+        pool = aioredis.ConnectionPool.from_url(url)
+        self._kwargs = dict(pool.connection_kwargs)
+        self._unix = issubclass(pool.connection_class, aioredis.UnixDomainSocketConnection)
+        self._tls = issubclass(pool.connection_class, aioredis.SSLConnection)
+        self._connect_timeout = connect_timeout
+        self._protocol: _Protocol | None = None
+        self._connecting: asyncio.Task[_Protocol] | None = None
+
+    async def call(self, *args: str | bytes | int) -> Reply:
+        protocol = self._protocol
+        if protocol is None or protocol.lost is not None:
+            protocol = await self._connect()
+        return await self._send(protocol, args)
+
+    def close(self) -> None:
+        if self._protocol is not None and self._protocol.transport is not None:
+            self._protocol.transport.close()
+        self._protocol = None
+
+    @staticmethod
+    def _send(protocol: _Protocol, args: tuple[str | bytes | int, ...]) -> asyncio.Future[Reply]:
+        waiting: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        assert protocol.transport is not None
+        protocol.transport.write(_command(args))
+        protocol.waiting.append(waiting)
+        return waiting
+
+    async def _connect(self) -> _Protocol:
+        if self._connecting is None:  # one connection attempt for every caller meanwhile
+            self._connecting = asyncio.get_running_loop().create_task(self._open())
+        connecting = self._connecting
+        try:
+            return await asyncio.shield(connecting)
+        finally:
+            if connecting.done():
+                self._connecting = None
+
+    async def _open(self) -> _Protocol:
+        loop = asyncio.get_running_loop()
+        kw = self._kwargs
+        try:
+            async with asyncio.timeout(self._connect_timeout):
+                if self._unix:
+                    _, protocol = await loop.create_unix_connection(_Protocol, kw["path"])
+                else:
+                    context = ssl.create_default_context() if self._tls else None
+                    _, protocol = await loop.create_connection(
+                        _Protocol, kw.get("host", "localhost"), kw.get("port", 6379), ssl=context
+                    )
+                hello: list[asyncio.Future[Reply]] = []
+                if kw.get("password"):
+                    user = kw.get("username")
+                    auth = ("AUTH", user, kw["password"]) if user else ("AUTH", kw["password"])
+                    hello.append(self._send(protocol, auth))
+                if int(kw.get("db") or 0):
+                    hello.append(self._send(protocol, ("SELECT", int(kw["db"]))))
+                for answer in hello:
+                    await answer
+        except (OSError, TimeoutError) as exc:
+            raise redis.ConnectionError(f"cannot connect to Redis: {exc or 'timed out'}") from None
+        self._protocol = protocol
+        return protocol
