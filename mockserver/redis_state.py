@@ -91,6 +91,7 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local given = {}
 local added = 0
+local active = {}
 for i = 6, #ARGV, 3 do
   local session, seq, blob = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   if seq == 0 then seq = redis.call('INCR', p .. 'seq') end
@@ -98,18 +99,26 @@ for i = 6, #ARGV, 3 do
   redis.call('HSET', p .. 'e', seq, blob)
   redis.call('ZADD', p .. 'all', seq, seq .. ' ' .. session)
   redis.call('ZADD', p .. 's:' .. session, seq, seq)
-  redis.call('ZADD', p .. 'sessions', now, session)
+  active[session] = true
   added = added + #blob
 end
+for session in pairs(active) do redis.call('ZADD', p .. 'sessions', now, session) end
 local bytes = redis.call('INCRBY', p .. 'bytes', added)
-while redis.call('ZCARD', p .. 'all') > size or bytes > max_bytes do
-  local oldest = redis.call('ZPOPMIN', p .. 'all')
-  if #oldest == 0 then break end
-  local seq, session = string.match(oldest[1], '^(%d+) (.+)$')
-  local freed = redis.call('HSTRLEN', p .. 'e', seq)
-  redis.call('HDEL', p .. 'e', seq)
-  redis.call('ZREM', p .. 's:' .. session, seq)
-  bytes = redis.call('DECRBY', p .. 'bytes', freed)
+local function drop(oldest)
+  local freed = 0
+  for j = 1, #oldest, 2 do
+    local seq, session = string.match(oldest[j], '^(%d+) (.+)$')
+    freed = freed + redis.call('HSTRLEN', p .. 'e', seq)
+    redis.call('HDEL', p .. 'e', seq)
+    redis.call('ZREM', p .. 's:' .. session, seq)
+  end
+  if freed > 0 then bytes = redis.call('DECRBY', p .. 'bytes', freed) end
+  return #oldest
+end
+local excess = redis.call('ZCARD', p .. 'all') - size
+if excess > 0 then drop(redis.call('ZPOPMIN', p .. 'all', excess)) end
+while bytes > max_bytes do
+  if drop(redis.call('ZPOPMIN', p .. 'all')) == 0 then break end
 end
 local changed = false
 for _, session in ipairs(redis.call('ZRANGEBYSCORE', p .. 'sessions', '-inf', '(' .. (now - ttl))) do

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import marshal
 import os
 import shutil
 import subprocess
@@ -216,6 +217,26 @@ def test_state_bounds_and_idle_sessions(kind: tuple[str, str]) -> None:
             await state.close()
 
     asyncio.run(scenario())
+
+
+def test_redis_byte_bound_drops_the_oldest_entries(redis_server: RedisProcess) -> None:
+    redis_server.flush()
+    blob = len(marshal.dumps(_entry(0).row()))
+
+    async def scenario() -> tuple[list[str], int]:
+        state = _state("redis", redis_server.url, journal_bytes=3 * blob + blob // 2)
+        await state.open()
+        try:
+            for n in range(8):
+                state.record(_entry(n))
+            entries = await state.journal()
+            return _paths(entries), (await state.stats())["journal_bytes"]
+        finally:
+            await state.close()
+
+    paths, held = asyncio.run(scenario())
+    assert paths == ["/run/5", "/run/6", "/run/7"]  # as many of the newest as fit
+    assert held <= 3 * blob + blob // 2
 
 
 def test_redis_away_keeps_a_bounded_buffer_and_says_degraded() -> None:
