@@ -16,11 +16,11 @@ atomic for every instance):
   the `events` channel, and each instance keeps a local copy the request path reads.
 
 Writes leave the request path: `record` puts the entry in a local buffer and the writer
-task sends what has gathered in 5 ms in one script call (a call costs the client about as
-much CPU as a request's own work, so it is shared by as many requests as can). Each
-request is numbered as it is received (`sequence`: one `INCRBY` for the requests received
-meanwhile), so the order is the order received across instances although entries are
-written later. While Redis cannot be reached, the
+task sends what has gathered in 5 ms in one script call (`EVALSHA`). Each request is
+numbered as it is received (`sequence`: one `INCRBY` for the requests received in one turn
+of the event loop), so the order is the order received across instances although entries
+are written later. Both travel on plain RESP connections (`resp.RespPipe`); redis-py
+serves the admin API and the preferences' channel. While Redis cannot be reached, the
 buffer keeps up to `buffer_size` entries (the oldest dropped beyond it, and counted),
 `/__mock/health` says `degraded` with the reason, and the writer retries until Redis is
 back.
@@ -60,6 +60,7 @@ _PREFIX = "flowcontract:"
 _BATCH = 256  # entries one script call writes at most
 _GATHER = 0.005  # seconds the writer waits for more entries before it writes (~70 µs a call)
 _NUMBER_TIMEOUT = 2.0  # seconds a numbering INCRBY may take before Redis counts as away
+_WRITE_TIMEOUT = 5.0  # seconds one script call writing entries may take
 _RETRY_DELAY = 0.2  # seconds between two tries of an unreachable Redis
 _UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
 
@@ -226,9 +227,9 @@ class RedisState:
         self._wake: asyncio.Event | None = None
         self._drained: asyncio.Event | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._numbering: list[asyncio.Future[int]] = []  # requests waiting for their seq
-        self._numberer: asyncio.Task[None] | None = None
-        self._pipe = RespPipe(url)  # the numbering's INCRBY: see `resp` for why not redis-py
+        self._numbering: list[asyncio.Future[int]] = []  # this turn's requests to number
+        # the numbering's INCRBY and the journal's writes: see `resp` for why not redis-py
+        self._pipe, self._writes = RespPipe(url), RespPipe(url)
         self.sequence = self._sequence
 
     # -- the request path: never waits for Redis
@@ -261,42 +262,50 @@ class RedisState:
     async def _sequence(self) -> int:
         """The request's place in the one order, taken as it is received, before its answer
         is sent: a request answered before another was sent comes first, whichever instance
-        answered each. Requests received while one `INCRBY` is out share the next one. 0
-        while Redis is away and until what was kept meanwhile is written: those entries
-        are numbered as they are written, in the order received, and so is every request
-        received before the last of them is recorded (numbered on receipt, it would come
-        before one received earlier)."""
+        answered each. The requests received in one turn of the event loop share one
+        `INCRBY`, sent at the turn's end without waiting for the previous one (Redis answers
+        them in the order sent). 0 while Redis is away and until what was kept meanwhile
+        is written: those entries are numbered as they are written, in the order received,
+        and so is every request received before the last of them is recorded (numbered on
+        receipt, it would come before one received earlier)."""
         if self._problem is not None or self._catching_up or self._provisional:
             self._provisional += 1
             return 0
-        waiting = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiting = loop.create_future()
+        if not self._numbering:
+            loop.call_soon(self._number)
         self._numbering.append(waiting)
-        if self._numberer is None:
-            self._numberer = asyncio.get_running_loop().create_task(self._number())
         seq: int = await waiting
         return seq
 
-    async def _number(self) -> None:
-        try:
-            while self._numbering:
-                batch, self._numbering = self._numbering, []
-                try:
-                    async with asyncio.timeout(_NUMBER_TIMEOUT):
-                        reply = await self._pipe.call("INCRBY", f"{_PREFIX}seq", len(batch))
-                    last = int(cast(int, reply))
-                except (*_UNREACHABLE, redis.RedisError) as exc:
-                    self._problem = self._problem or self._unreachable(exc)
-                    self._catching_up = True
-                    for waiting in batch:
-                        if not waiting.done():
-                            self._provisional += 1
-                            waiting.set_result(0)
-                    continue
-                for i, waiting in enumerate(batch, start=last - len(batch) + 1):
-                    if not waiting.done():  # its request may have been cancelled
-                        waiting.set_result(i)
-        finally:
-            self._numberer = None
+    def _number(self) -> None:
+        batch, self._numbering = self._numbering, []
+        reply = self._pipe.send("INCRBY", f"{_PREFIX}seq", len(batch))
+        timer = asyncio.get_running_loop().call_later(_NUMBER_TIMEOUT, reply.cancel)
+        reply.add_done_callback(lambda done: self._numbered(batch, done, timer))
+
+    def _numbered(
+        self,
+        batch: list[asyncio.Future[int]],
+        reply: asyncio.Future[Any],
+        timer: asyncio.TimerHandle,
+    ) -> None:
+        timer.cancel()
+        if reply.cancelled() or reply.exception() is not None:
+            cause = reply.exception() if not reply.cancelled() else None
+            cause = cause or TimeoutError(f"no answer to INCRBY in {_NUMBER_TIMEOUT:g} s")
+            self._problem = self._problem or self._unreachable(cause)
+            self._catching_up = True
+            for waiting in batch:
+                if not waiting.done():  # (a cancelled request's is)
+                    self._provisional += 1
+                    waiting.set_result(0)
+            return
+        first = int(reply.result()) - len(batch) + 1
+        for seq, waiting in enumerate(batch, start=first):
+            if not waiting.done():
+                waiting.set_result(seq)
 
     # -- the admin API
 
@@ -398,6 +407,7 @@ class RedisState:
             await self._client.aclose()
             self._client = None
         self._pipe.close()
+        self._writes.close()
         self._wake = self._drained = None
 
     # -- behind
@@ -456,8 +466,9 @@ class RedisState:
                 for entry in batch:
                     args += (entry.session, str(entry.seq), marshal.dumps(entry.row()))
                 try:
-                    given = await self._connected().eval(_RECORD, 0, *args)
-                except _UNREACHABLE as exc:
+                    async with asyncio.timeout(_WRITE_TIMEOUT):
+                        given = cast(list[int], await self._writes.script(_RECORD, *args))
+                except (*_UNREACHABLE, redis.RedisError) as exc:
                     if self._problem is None:
                         log.warning("%s; journal entries kept locally until it is back", exc)
                     self._problem = self._unreachable(exc)

@@ -1,4 +1,4 @@
-"""`RespPipe`: one plain connection to Redis for the one command the request path waits on.
+"""`RespPipe`: a plain connection to Redis for the commands every request costs.
 
 Every request to a mock over Redis is numbered as it is received (`redis_state`: one
 `INCRBY` for the requests received meanwhile), so that command's cost is paid per request.
@@ -6,9 +6,10 @@ redis-py's asyncio client spends about 70 µs of CPU on one such call on the dev
 machine, however it is configured (a single connection, no health checks, with or without
 hiredis), against about 9 µs for the same command written and read on a bare asyncio
 connection: on a 2-core machine that difference alone kept two workers over Redis from
-1.5x one worker in memory (issue 15). redis-py keeps everything else (the journal's
-writes, reads, resets, the preferences' channel), where its cost is shared by many
-requests or paid off the request path.
+1.5x one worker in memory (issue 15). The journal's writes (one script call per batch of
+entries) take a second pipe, so that a long write never delays a numbering. redis-py keeps
+the rest (the admin API's reads and resets, the preferences' channel), paid off the
+request path.
 
 The pipe speaks RESP2: commands are sent as they are called, replies are matched to the
 calls in order (Redis answers a connection's commands in order). It connects on first use,
@@ -20,6 +21,7 @@ refused connection raises `redis.ConnectionError`; an error reply, `redis.Respon
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ssl
 from collections import deque
 from typing import Any
@@ -127,10 +129,29 @@ class RespPipe:
         self._connecting: asyncio.Task[_Protocol] | None = None
 
     async def call(self, *args: str | bytes | int) -> Reply:
+        return await self.send(*args)
+
+    async def script(self, source: str, *args: str | bytes | int) -> Reply:
+        """`EVALSHA` of a Lua script with no keys, sent whole (`EVAL`) when Redis does
+        not know it yet."""
+        sha = hashlib.sha1(source.encode()).hexdigest()
+        try:
+            return await self.call("EVALSHA", sha, 0, *args)
+        except redis.ResponseError as exc:
+            if not str(exc).startswith("NOSCRIPT"):
+                raise
+        return await self.call("EVAL", source, 0, *args)
+
+    def send(self, *args: str | bytes | int) -> asyncio.Future[Reply]:
+        """Send now (connected) or once connected; the future of the reply. Commands are
+        sent, and so answered, in the order of the calls."""
         protocol = self._protocol
-        if protocol is None or protocol.lost is not None:
-            protocol = await self._connect()
-        return await self._send(protocol, args)
+        if protocol is not None and protocol.lost is None:
+            return self._send(protocol, args)
+        return asyncio.ensure_future(self._send_connected(args))
+
+    async def _send_connected(self, args: tuple[str | bytes | int, ...]) -> Reply:
+        return await self._send(await self._connect(), args)
 
     def close(self) -> None:
         if self._protocol is not None and self._protocol.transport is not None:

@@ -517,6 +517,9 @@ def test_resp_pipe_reads_every_reply_kind_in_order(redis_server: RedisProcess) -
             with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
                 await pipe.call("LPUSH", "resp:big", "x")
             replies.append(await pipe.call("PING"))  # still in step after an error
+            await pipe.call("SCRIPT", "FLUSH")
+            for _ in range(2):  # sent whole (NOSCRIPT), then by its SHA1
+                replies.append(await pipe.script("return ARGV[1] .. ARGV[2]", "a", "b"))
             return replies
         finally:
             pipe.close()
@@ -525,7 +528,7 @@ def test_resp_pipe_reads_every_reply_kind_in_order(redis_server: RedisProcess) -
     replies = asyncio.run(scenario())
     assert replies[:5] == [b"OK", big, None, 5, [1, b"two", [3]]]
     assert replies[5:55] == list(range(6, 56))  # each call its own reply, in order
-    assert replies[55] == b"PONG"
+    assert replies[55:] == [b"PONG", b"ab", b"ab"]
 
 
 def test_resp_pipe_authenticates_selects_and_reconnects(redis_server: RedisProcess) -> None:
