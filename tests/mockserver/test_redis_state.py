@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import http.client
+import json
 import marshal
 import os
 import shutil
@@ -434,6 +436,17 @@ def test_two_workers_journal_each_request_once(redis_server: RedisProcess) -> No
                 workers.add(httpx.get(base + "/__mock/health", timeout=2).json()["worker"])
             except httpx.TransportError:
                 time.sleep(0.1)
+        # a burst of connections opened at once (as a load generator or a browser opens
+        # them) is spread over both workers too
+        burst = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(16)]
+        for connection in burst:
+            connection.connect()
+        answered_by = []
+        for connection in burst:
+            connection.request("GET", "/__mock/health")
+            answered_by.append(json.loads(connection.getresponse().read())["worker"])
+            connection.close()
+        assert len(set(answered_by)) == 2, answered_by
         for n in range(40):
             assert _run(base, n).status_code == 200
         time.sleep(0.1)  # the other worker's last entries are written within ms
