@@ -90,34 +90,53 @@ local size, max_bytes, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV
 local default = ARGV[5]
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local given = {}
-local added = 0
-local active = {}
+local given, added = {}, 0
+local blobs, order, by_session = {}, {}, {}  -- one variadic call each, not one per entry
 for i = 6, #ARGV, 3 do
   local session, seq, blob = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   if seq == 0 then seq = redis.call('INCR', p .. 'seq') end
   given[#given + 1] = seq
-  redis.call('HSET', p .. 'e', seq, blob)
-  redis.call('ZADD', p .. 'all', seq, seq .. ' ' .. session)
-  redis.call('ZADD', p .. 's:' .. session, seq, seq)
-  active[session] = true
+  blobs[#blobs + 1] = seq
+  blobs[#blobs + 1] = blob
+  order[#order + 1] = seq
+  order[#order + 1] = seq .. ' ' .. session
+  local index = by_session[session]
+  if index == nil then index = {}; by_session[session] = index end
+  index[#index + 1] = seq
+  index[#index + 1] = seq
   added = added + #blob
 end
-for session in pairs(active) do redis.call('ZADD', p .. 'sessions', now, session) end
+if #given > 0 then
+  redis.call('HSET', p .. 'e', unpack(blobs))
+  redis.call('ZADD', p .. 'all', unpack(order))
+  for session, index in pairs(by_session) do
+    redis.call('ZADD', p .. 's:' .. session, unpack(index))
+    redis.call('ZADD', p .. 'sessions', now, session)
+  end
+end
 local bytes = redis.call('INCRBY', p .. 'bytes', added)
 local function drop(oldest)
-  local freed = 0
+  if #oldest == 0 then return 0 end
+  local freed, seqs, gone = 0, {}, {}
   for j = 1, #oldest, 2 do
     local seq, session = string.match(oldest[j], '^(%d+) (.+)$')
     freed = freed + redis.call('HSTRLEN', p .. 'e', seq)
-    redis.call('HDEL', p .. 'e', seq)
-    redis.call('ZREM', p .. 's:' .. session, seq)
+    seqs[#seqs + 1] = seq
+    local index = gone[session]
+    if index == nil then index = {}; gone[session] = index end
+    index[#index + 1] = seq
   end
+  redis.call('HDEL', p .. 'e', unpack(seqs))
+  for session, index in pairs(gone) do redis.call('ZREM', p .. 's:' .. session, unpack(index)) end
   if freed > 0 then bytes = redis.call('DECRBY', p .. 'bytes', freed) end
   return #oldest
 end
 local excess = redis.call('ZCARD', p .. 'all') - size
-if excess > 0 then drop(redis.call('ZPOPMIN', p .. 'all', excess)) end
+while excess > 0 do  -- at most 1,000 at a time: Lua's unpack has a bound
+  local n = math.min(excess, 1000)
+  drop(redis.call('ZPOPMIN', p .. 'all', n))
+  excess = excess - n
+end
 while bytes > max_bytes do
   if drop(redis.call('ZPOPMIN', p .. 'all')) == 0 then break end
 end
