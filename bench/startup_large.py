@@ -98,33 +98,43 @@ def answered(url: str) -> bool:
 
 
 def measure(command: list[str], url: str) -> dict[str, Any]:
-    started = time.perf_counter()
-    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
-    try:
-        while time.perf_counter() - started < TIMEOUT_S:
-            peak = max(peak, tree_rss_kb(proc.pid))
-            if proc.poll() is not None:
-                error = (proc.stderr.read() if proc.stderr else b"").decode(errors="replace")
-                return {"error": error.strip().splitlines()[-1:] or ["exited"]}
-            if answered(url):
-                ready = time.perf_counter() - started
-                after = tree_rss_kb(proc.pid)
-                return {
-                    "start_s": round(ready, 2),
-                    "cpu_s": round(cpu_s(proc.pid), 2),
-                    "peak_rss_mb": round(max(peak, after) / 1024),
-                    "rss_mb": round(after / 1024),
-                }
-            time.sleep(0.05)
-        return {"error": [f"no answer within {TIMEOUT_S:.0f} s"]}
-    finally:
-        proc.terminate()
+    # stderr to a file, not a pipe: a document with many invalid examples is warned about
+    # at start-up (GitHub's: ~120 KB), which would fill a pipe nobody reads and stall it
+    with tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            return _until_answered(proc, url, started, stderr)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _until_answered(
+    proc: subprocess.Popen[bytes], url: str, started: float, stderr: Any
+) -> dict[str, Any]:
+    peak = 0
+    while time.perf_counter() - started < TIMEOUT_S:
+        peak = max(peak, tree_rss_kb(proc.pid))
+        if proc.poll() is not None:
+            stderr.seek(0)
+            error = stderr.read().decode(errors="replace")
+            return {"error": error.strip().splitlines()[-1:] or ["exited"]}
+        if answered(url):
+            ready = time.perf_counter() - started
+            after = tree_rss_kb(proc.pid)
+            return {
+                "start_s": round(ready, 2),
+                "cpu_s": round(cpu_s(proc.pid), 2),
+                "peak_rss_mb": round(max(peak, after) / 1024),
+                "rss_mb": round(after / 1024),
+            }
+        time.sleep(0.05)
+    return {"error": [f"no answer within {TIMEOUT_S:.0f} s"]}
 
 
 def main() -> int:
