@@ -25,6 +25,7 @@ __all__ = [
     "AppliedCredential",
     "Request",
     "apply_credential",
+    "body_media_type",
     "case_request",
     "default_parameters",
     "documented_values",
@@ -98,6 +99,7 @@ class Request:
     body: Any = None
     has_body: bool = False
     credential: str = "default"
+    media_type: str = "application/json"  # how the body is sent: the documented media type
 
     def target(self, operation: Operation) -> str:
         """The operation's path with this request's values filled in, and its query string."""
@@ -114,6 +116,19 @@ class Request:
             **{c.name: c.value for c in applied if c.location == "header"},
             **self.headers,
         }
+
+
+def _is_json(media_type: str) -> bool:
+    essence = media_type.split(";")[0].strip().lower()
+    return essence == "application/json" or essence.endswith("+json")
+
+
+def body_media_type(operation: Operation) -> str | None:
+    """The media type a body made of values (not of a documented example) is sent as: JSON
+    where the operation accepts it, else the first it documents (a form, for Twilio's
+    creates); None without a request body."""
+    content = (operation.request_body or {}).get("content") or {}
+    return next((mt for mt in content if _is_json(mt)), next(iter(content), None))
 
 
 def scenarios_operation(contract: Contract) -> Operation | None:
@@ -341,8 +356,10 @@ def case_request(contract: Contract, operation: Operation, case: Case) -> Reques
     path, _ = default_parameters(contract, operation)
     path.update(case.request.path)
     body: Any = None
+    media_type = body_media_type(operation) or Request.media_type
     if case.request.body_example is not None:
-        body = operation.request_examples[case.request.body_example].value
+        example = operation.request_examples[case.request.body_example]
+        body, media_type = example.value, example.media_type
     elif case.request.has_body:
         body = case.request.body_value
     return Request(
@@ -352,4 +369,5 @@ def case_request(contract: Contract, operation: Operation, case: Case) -> Reques
         body=body,
         has_body=case.request.has_body,
         credential=case.request.credential,
+        media_type=media_type,
     )

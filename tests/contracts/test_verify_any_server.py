@@ -344,6 +344,24 @@ def test_a_request_assembled_from_property_examples_is_one_the_schema_accepts(
     assert run.status == 0, run.stdout
 
 
+def test_form_encoded_requests_are_sent_as_their_media_type(tmp_path: Path) -> None:
+    """A request example documented under a form media type is sent as a form, and a body
+    composed from property examples goes out in the media type the operation accepts: the
+    real mock refuses a JSON body there (415), so sending JSON is a false finding."""
+    spec = FIXTURES / "forms.yaml"
+    contract = load_contract(str(spec))
+    [(name, request, _)] = example_requests(contract, contract.operation("POST /accounts"))
+    assert (name, request.media_type) == ("create", "application/x-www-form-urlencoded")
+    [(name, request, _)] = example_requests(contract, contract.operation("POST /tokens"))
+    assert (name, request.body) == ("schema-examples", {"Ttl": 60})
+    assert request.media_type == "application/x-www-form-urlencoded"
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/forms", tmp_path, "--phases", "examples")
+    assert run.status == 0, run.stdout
+    examples = next(p for p in run.report["phases"] if p["name"] == "examples")
+    assert examples["requests"] == 2 and examples["failed"] == 0
+
+
 @pytest.fixture()
 def terse_spec(tmp_path: Path) -> Path:
     spec = tmp_path / "terse.yaml"
