@@ -68,7 +68,7 @@ def test_a_form_body_is_validated_and_reaches_templates_typed(client: httpx.Clie
     answer = client.post("/logins", data=form)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
-        "received": {"user": "ann", "age": 42, "remember": True, "scopes": ["a", "b"]}
+        "received": {"user": "ann", "age": 42, "remember": True, "scopes": ["a", "b"], "hint": None}
     }
     answered_by(client)
     not_a_number = refusal(client.post("/logins", data={"user": "ann", "age": "old"}))
@@ -84,6 +84,11 @@ def test_a_form_body_is_validated_and_reaches_templates_typed(client: httpx.Clie
     assert zero == "remember: '0' is not of type 'boolean'"
     twice = refusal(client.post("/logins", content=b"user=ann&age=1&age=2", headers=FORM))
     assert twice == "age: given 2 times; it takes one value"
+    # a field whose schema names no type takes any value: repeated, it is an array
+    hints = client.post("/logins", content=b"user=ann&age=1&hint=a&hint=b", headers=FORM)
+    assert hints.json()["received"]["hint"] == ["a", "b"], hints.text
+    once = client.post("/logins", data={"user": "ann", "age": "1", "hint": "a"})
+    assert once.json()["received"]["hint"] == "a", once.text
     # undeclared fields are allowed (no `additionalProperties: false`), repeated or not
     extra = client.post("/logins", content=b"user=ann&age=1&x=1&x=2", headers=FORM)
     assert extra.status_code == 200, extra.text
