@@ -46,11 +46,11 @@ def problem_bytes(status: int, code: str, title: str, detail: str) -> bytes:
 
 def _error_responses(
     mount: ApiMount, status: int, op_key: str | None, *, own_only: bool = False
-) -> Iterator[Response]:
-    """The documented responses whose shape a refusal with `status` takes, best first:
-    the operation's own for that status, its `4XX` range, its `default`; then (unless
-    `own_only`) the same of the API's other operations, then any 4xx the API documents
-    (400 first)."""
+) -> Iterator[tuple[str, Response]]:
+    """The documented responses whose shape a refusal with `status` takes, best first,
+    each with the operation that documents it: the operation's own for that status, its
+    `4XX` range, its `default`; then (unless `own_only`) the same of the API's other
+    operations, then any 4xx the API documents (400 first)."""
     runtimes = [] if own_only else list(mount.runtimes.values())
     if op_key is not None and op_key in mount.runtimes:
         runtimes.insert(0, mount.runtimes[op_key])
@@ -59,13 +59,13 @@ def _error_responses(
         for key in keys:
             response = rt.operation.responses.get(key)
             if response is not None:
-                yield response
+                yield rt.operation.key, response
     if own_only:
         return
     for rt in runtimes:
         for key in sorted(rt.operation.responses, key=lambda k: (k != "400", k)):
             if key[0] == "4":
-                yield rt.operation.responses[key]
+                yield rt.operation.key, rt.operation.responses[key]
 
 
 def _json_media(response: Response) -> MediaType | None:
@@ -115,7 +115,7 @@ def _own_non_json(
     (its own, `4XX`, `default`), when that response has content and none of it is JSON."""
     if op_key is None or op_key not in mount.runtimes:
         return None
-    own = next(_error_responses(mount, status, op_key, own_only=True), None)
+    own = next((r for _, r in _error_responses(mount, status, op_key, own_only=True)), None)
     if own is None or not own.content or _json_media(own) is not None:
         return None
     media = next(iter(own.content.values()))
@@ -141,10 +141,11 @@ def error_template(
     documents no JSON error. Where the operation's own response for the status is not
     JSON, a `NonJsonError` in its media type.
 
-    The instance is the documented example when there is one, else data generated from
-    the error's schema. With `documented`, a status the operation does not document
-    becomes the one it documents for bad requests (400, else 422), so that the refusal
-    conforms to the contract too. With `own_only`, only the operation's own responses
+    The instance is the documented example when there is one that its schema accepts
+    (repaired where the repair is unambiguous, as `served_examples` serves it), else data
+    generated from the error's schema. With `documented`, a status the operation does not
+    document becomes the one it documents for bad requests (400, else 422), so that the
+    refusal conforms to the contract too. With `own_only`, only the operation's own responses
     lend their shape (the guard's 401 and 403)."""
     if documented and op_key in mount.runtimes:
         responses = mount.runtimes[op_key].operation.responses
@@ -155,14 +156,22 @@ def error_template(
     non_json = _own_non_json(mount, status, op_key)
     if non_json is not None:
         return status, non_json[1], non_json[0]
-    for response in _error_responses(mount, status, op_key, own_only=own_only):
+    for owner, response in _error_responses(mount, status, op_key, own_only=own_only):
         media = _json_media(response)
         if media is None:
             continue
         media_type = "application/json" if media.media_type == "*/*" else media.media_type
         for example in media.examples.values():
+            key = (owner, response.status, media.media_type, example.name)
+            check = mount.invalid_examples.get(key)
+            if check is None:
+                documented_value = example.value
+            elif check.repaired is not None:
+                documented_value = check.repaired[0]
+            else:
+                continue  # its own schema refuses it (GitHub's 422 without documentation_url)
             templates = mount.runtimes[op_key].templates if op_key in mount.runtimes else {}
-            value = render_example(example.value, templates.get(example.name), {}, rng or _RNG)
+            value = render_example(documented_value, templates.get(example.name), {}, rng or _RNG)
             return status, value, media_type
         if media.schema:
             return status, _generated_error(dict(media.schema), rng), media_type
