@@ -29,6 +29,7 @@ __all__ = [
     "case_request",
     "default_parameters",
     "documented_values",
+    "path_segment",
     "required_headers",
     "scenario_credentials",
     "scenarios_operation",
@@ -89,6 +90,12 @@ def wire(value: Any) -> Any:
     return value if isinstance(value, str) else str(value)
 
 
+def path_segment(value: Any) -> str:
+    """A path parameter's value as it fills its segment: every reserved character
+    percent-encoded (`heads/main` is `heads%2Fmain`), as RFC 6570's simple expansion does."""
+    return quote(str(wire(value)), safe="")
+
+
 @dataclass(frozen=True)
 class Request:
     """One request built from documented data; its credential is named, not yet applied."""
@@ -105,7 +112,7 @@ class Request:
         """The operation's path with this request's values filled in, and its query string."""
         path = operation.path
         for name, value in self.path.items():
-            path = path.replace("{" + name + "}", quote(str(wire(value)), safe=""))
+            path = path.replace("{" + name + "}", path_segment(value))
         query = urlencode({k: wire(v) for k, v in self.query.items()}, doseq=True)
         return f"{path}?{query}" if query else path
 

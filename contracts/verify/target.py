@@ -24,7 +24,14 @@ from schemathesis.transport.requests import REQUESTS_TRANSPORT, SameHostRedirect
 
 from ..catalog import Contract, Operation
 from ..errors import UsageError
-from ..requests import AppliedCredential, Request, apply_credential, scenario_credentials, wire
+from ..requests import (
+    AppliedCredential,
+    Request,
+    apply_credential,
+    path_segment,
+    scenario_credentials,
+    wire,
+)
 from .findings import Finding, Severity, transport_finding
 from .options import VerifyOptions
 from .transport import Bounds, TransportError, bounded_session, transport_kind
@@ -305,7 +312,7 @@ class Target:
             else:
                 cookies[cred.name] = cred.value
         kwargs: dict[str, Any] = {
-            "path_parameters": {k: wire(v) for k, v in request.path.items()},
+            "path_parameters": {k: path_segment(v) for k, v in request.path.items()},
             "query": {k: wire(v) for k, v in query.items()} or None,
             "headers": headers or None,
             "cookies": cookies or None,
