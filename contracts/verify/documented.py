@@ -19,6 +19,7 @@ from ..requests import (
     scenarios_operation,
     schema_value,
 )
+from .sent import json_body_valid
 from .target import can_send
 
 __all__ = ["case_request", "default_parameters", "example_requests", "scenarios_operation"]
@@ -57,8 +58,9 @@ def example_requests(
 ) -> Iterator[tuple[str, Request, bool]]:
     """One request per documented request example, sent as the media type that documents it
     (one verify cannot encode is not sent), with documented parameters (required headers
-    too) and credential, and whether every value in it is documented (else some come from
-    schemas).
+    too) and credential, and whether every value in it is documented and valid (else some
+    come from schemas, or the example is one its own schema refuses: GitHub's SSH key
+    example that misses its `pattern`, which a correct server refuses).
 
     Without a request example, in the media type `body_media_type` names (JSON where the
     operation accepts it): a body of the schema's property examples (completed to what the
@@ -76,7 +78,8 @@ def example_requests(
         for name, example in examples.items():
             if can_send(example.media_type):
                 sent = request(body=example.value, has_body=True, media_type=example.media_type)
-                yield name, sent, documented
+                valid = json_body_valid(contract, operation, example.media_type, example.value)
+                yield name, sent, documented and valid is not False
         return
     media_type = body_media_type(operation) or Request.media_type
     content = (operation.request_body or {}).get("content") or {}

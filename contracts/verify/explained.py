@@ -12,7 +12,8 @@ for failures that are not the API's fault, on every schema verify builds:
 - `status_code_conformance` for an operation that documents no response (OpenAPI 3.1 makes
   `responses` optional): no status can be a documented one, so none is a finding.
 - `status_code_conformance`: a request Schemathesis generated to break the schema
-  (negative mode), or whose form or XML body breaks it as sent (below), refused with an
+  (negative mode), or whose form, XML or JSON body breaks it as sent (below; a documented
+  JSON request example its own schema refuses among them), refused with an
   undocumented 4xx that `negative_data_rejection` counts as a refusal (400, 422, ...): a
   correct server must refuse it, and a contract that documents no such status leaves it no
   documented way to. An undocumented status for a schema-valid request, or a 2xx/5xx for
@@ -20,8 +21,8 @@ for failures that are not the API's fault, on every schema verify builds:
 - `status_code_conformance`: an undocumented 401 or 403 for an operation verify sends without
   the credentials it requires (no flag supplies them): the run warns once, naming the flag,
   instead of a finding per request.
-- `negative_data_rejection` / `positive_data_acceptance` on a form or XML body: judged by
-  the body as sent (`contracts.verify.sent`): a generated "invalid" body that the wire
+- `negative_data_rejection` / `positive_data_acceptance` on a form, XML or JSON body:
+  judged by the body as sent (`contracts.verify.sent`): a generated "invalid" body that the wire
   makes valid (a one-item array sent as one field, a form of no fields that is no body,
   `<tags></tags>`) may be accepted, a generated "valid" one that the wire makes invalid
   (a required array left empty, so not sent) may be refused.

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 
@@ -360,6 +361,26 @@ def test_form_encoded_requests_are_sent_as_their_media_type(tmp_path: Path) -> N
     assert run.status == 0, run.stdout
     examples = next(p for p in run.report["phases"] if p["name"] == "examples")
     assert examples["requests"] == 2 and examples["failed"] == 0
+
+
+def test_request_examples_are_sent_as_documented_and_held_to_their_schema(
+    tmp_path: Path,
+) -> None:
+    """A path value with a slash fills its one segment (`heads%2Ffeature-a`); a JSON request
+    example its own schema refuses documents no valid request: no 2xx is expected of it,
+    and an undocumented refusal of it (the operation documents none) is no finding."""
+    spec = FIXTURES / "requestexamples.yaml"
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/requestexamples", tmp_path, "--phases", "examples")
+        journal = httpx.get(f"{base}/__mock/requests").json()["requests"]
+    assert run.status == 0, run.stdout
+    examples = next(p for p in run.report["phases"] if p["name"] == "examples")
+    assert examples["requests"] == 4 and examples["failed"] == 0
+    # the journal shows the path decoded; the mock routes `heads/feature-a` sent raw nowhere
+    refs = {entry["path"]: entry["status"] for entry in journal if "/refs/" in entry["path"]}
+    assert refs == {"/requestexamples/refs/heads/feature-a": 200}
+    assert "POST /keys default → 422" in run.stderr
+    assert "PUT /collaborators/{name} 204 → 400" in run.stderr
 
 
 @pytest.fixture()
