@@ -877,6 +877,13 @@ class MockParameterValidator(ParameterValidator):  # type: ignore[misc]
                 query = request.query_params
                 note.query = {p["name"]: query[p["name"]] for p in documented if p["name"] in query}
 
+    def validate_path_parameter(self, param: Mapping[str, Any], request: Any) -> str | None:
+        """The path value under the parameter's own name, as our router keys it (Connexion
+        looks up only `team_slug` for `team-slug`, the name its own router makes)."""
+        values, name = request.path_params, param["name"]
+        value = values.get(name, values.get(name.replace("-", "_")))
+        return self.validate_parameter("path", value, param)
+
     @staticmethod
     def validate_parameter(
         parameter_type: str, value: Any, param: Mapping[str, Any], param_name: str | None = None
