@@ -54,6 +54,16 @@ def test_a_read_only_property_in_a_request_is_refused_by_name(client: httpx.Clie
     answered_by(client)
 
 
+def test_null_is_valid_for_a_nullable_enum_only_if_the_enum_lists_it(client: httpx.Client) -> None:
+    pet = {"name": "Rex", "secret": "s"}
+    message = refusal(client.post("/pets", json={**pet, "mood": None}))
+    assert message == "mood: None is not one of ['calm', 'wild']"
+    for extra in ({"mood": "calm"}, {"size": None}, {"size": "small"}):
+        created = client.post("/pets", json={**pet, **extra})
+        assert created.status_code == 201, created.text
+    answered_by(client)
+
+
 def test_responses_never_carry_write_only_properties(client: httpx.Client) -> None:
     example = client.post("/pets", json={"name": "Rex", "secret": "s"}).json()
     assert example == {"id": 7, "name": "Rex", "tags": [{"label": "good"}]}
