@@ -1,5 +1,6 @@
 """Request bodies as documented, through both lanes: `readOnly`/`writeOnly`, forms,
-multipart with file parts, non-JSON media, and an undocumented media type (415)."""
+multipart with file parts, non-JSON media, an undocumented media type (415), and a literal
+`null` where the schema accepts one."""
 
 from __future__ import annotations
 
@@ -245,3 +246,22 @@ def test_a_required_write_only_property_stays_in_a_31_response(tmp_path: Path) -
     spec.write_text(SPEC_31)
     with running(MockConfig(apis=(str(spec),))) as (base, _):
         assert httpx.get(f"{base}/cards").json() == {"name": "Ann", "cvc": "123"}
+
+
+@pytest.mark.parametrize("express", [True, False], ids=["express", "connexion"])
+def test_a_literal_null_body_is_accepted_where_the_3_0_schema_accepts_null(express: bool) -> None:
+    """OpenAPI 3.0 reads a schema without `type` as JSON Schema does (openapi-core and
+    Schemathesis too): `null` is an instance, of an optional body or of a required one."""
+    config = MockConfig(apis=(str(SPEC.parent / "untyped30.yaml"),), express=express)
+    with running(config) as (base, _), httpx.Client(base_url=f"{base}/untyped30") as client:
+        json_type = {"Content-Type": "application/json"}
+        assert client.post("/enablements", content=b"null", headers=json_type).status_code == 204
+        assert client.post("/enablements").status_code == 204
+        bogus = client.post("/enablements", json={"query_suite": "bogus"})
+        assert (bogus.status_code, "query_suite" in bogus.text) == (400, True)
+        assert client.patch("/patterns", content=b"null", headers=json_type).status_code == 200
+        assert client.patch("/patterns", json={"version": "1", "pattern": "x"}).status_code == 200
+        assert "'version' is a required" in client.patch("/patterns", json={}).text
+        assert client.patch("/patterns").status_code == 400  # required: no body is no null
+        typed = client.post("/restores", content=b"null", headers=json_type)
+        assert (typed.status_code, "the body is null" in typed.text) == (400, True)
