@@ -6,9 +6,9 @@ for failures that are not the API's fault, on every schema verify builds:
 - `positive_data_acceptance`: a schema-valid request answered with a documented 4xx whose
   body *is* a documented example the scenarios name as a business rule's answer (quiva's
   `{"error": "no trigger specified"}` for a body without `trigger`), fields the scenarios
-  render as server-filled excepted; or a 400 for a path parameter holding a control
+  render as server-filled excepted; or a 400 or 422 for a path parameter holding a control
   character (`%00`-`%1F`, `%7F`), which a `type: string` schema allows but HTTP servers
-  (the mock among them) refuse. Any other rejection of valid input stays a finding.
+  (the mock among them, with the status the operation documents for bad input) refuse. Any other rejection of valid input stays a finding.
 - `status_code_conformance` for an operation that documents no response (OpenAPI 3.1 makes
   `responses` optional): no status can be a documented one, so none is a finding.
 - `status_code_conformance`: a request Schemathesis generated to break the schema
@@ -66,6 +66,9 @@ from .sent import body_valid_as_sent, operation_of
 __all__ = ["documented_outcomes", "failure_filter"]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
+# The statuses of bad input: a server's refusal of a request it cannot take (the mock
+# answers with the one the operation documents, 400 else 422).
+_BAD_INPUT = frozenset({400, 422})
 # The 4xx of Schemathesis's `negative_data_rejection` default: the ways to refuse bad input.
 _REFUSALS = frozenset({400, 401, 403, 404, 405, 406, 409, 415, 422, 428, 429})
 
@@ -204,9 +207,9 @@ def failure_filter(contract: Contract, *, uncredentialed: Collection[tuple[str, 
             return not (accept_unknown and failure.scenario != AuthScenario.NO_AUTH)
         if isinstance(failure, UndefinedStatusCode) and not failure.defined_status_codes:
             return False  # the operation documents no response: nothing to conform to
-        if response.status_code == 400 and _control_in_path(case, response):
+        if response.status_code in _BAD_INPUT and _control_in_path(case, response):
             # a control character in a URL path is refused before any contract applies
-            # (rejected, or a 400 the operation does not document): not a finding
+            # (rejected with the status for bad input, documented or not): not a finding
             return False
         if isinstance(failure, UndefinedStatusCode) and (
             _refused_invalid_input(contract, case, response)

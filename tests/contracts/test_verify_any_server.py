@@ -383,6 +383,19 @@ def test_request_examples_are_sent_as_documented_and_held_to_their_schema(
     assert "PUT /collaborators/{name} 204 → 400" in run.stderr
 
 
+def test_a_control_character_in_a_path_refused_as_bad_input_is_no_finding(
+    tmp_path: Path,
+) -> None:
+    """No HTTP server takes a control character in a URL path: refused with the status the
+    operation documents for bad input (the mock: 400, else 422), it is no finding."""
+    spec = FIXTURES / "controlpath.yaml"
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/controlpath", tmp_path, "--phases", "properties")
+        journal = httpx.get(f"{base}/__mock/requests").json()["requests"]
+    assert run.status == 0, run.stdout
+    assert {entry["status"] for entry in journal if "/repos/" in entry["path"]} == {422}
+
+
 @pytest.fixture()
 def terse_spec(tmp_path: Path) -> Path:
     spec = tmp_path / "terse.yaml"
