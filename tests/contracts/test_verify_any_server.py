@@ -143,6 +143,10 @@ def _verify(
     )
     peak = _PeakRss(child.pid)
     assert child.stderr is not None and child.stdout is not None
+    # stdout read beside stderr: a report over a pipe's 64 KiB would block the child
+    printed: list[str] = []
+    reader = threading.Thread(target=lambda: printed.append(child.stdout.read()), daemon=True)
+    reader.start()
     seen: list[str] = []
     if interrupt_after is not None:
         for line in child.stderr:
@@ -151,7 +155,8 @@ def _verify(
                 child.send_signal(signal.SIGINT)
                 break
     stderr = "".join(seen) + child.stderr.read()
-    stdout = child.stdout.read()
+    reader.join()
+    stdout = printed[0]
     child.stderr.close()
     child.stdout.close()
     _pid, wait_status, _usage = os.wait4(child.pid, 0)
@@ -394,6 +399,24 @@ def test_a_control_character_in_a_path_refused_as_bad_input_is_no_finding(
         journal = httpx.get(f"{base}/__mock/requests").json()["requests"]
     assert run.status == 0, run.stdout
     assert {entry["status"] for entry in journal if "/repos/" in entry["path"]} == {422}
+
+
+@pytest.mark.parametrize("limit", [1_048_576, 200], ids=["1MiB", "200B"])
+def test_a_413_is_no_finding_only_for_a_body_over_the_limit_servers_commonly_have(
+    tmp_path: Path, limit: int
+) -> None:
+    """The schema allows 5,000 items of 300 characters (1.5 MB): the mock's 413 above its
+    default 1 MiB limit is no finding; a mock that takes only 200 bytes is reported."""
+    spec = FIXTURES / "largebodies.yaml"
+    with running(MockConfig(apis=(str(spec),), max_body_size=limit)) as (base, _app):
+        run = _verify(spec, f"{base}/largebodies", tmp_path, "--phases", "properties")
+        journal = httpx.get(f"{base}/__mock/requests").json()["requests"]
+    assert 413 in {entry["status"] for entry in journal}
+    findings = {(f["check"], f["actual"][:3]) for f in run.report["findings"]}
+    if limit == 1_048_576:
+        assert run.status == 0, run.stdout[:4000]
+    else:
+        assert run.status == 1 and ("positive_data_acceptance", "413") in findings, findings
 
 
 @pytest.fixture()
