@@ -66,6 +66,7 @@ class Example:
     name: str
     value: Any
     summary: str | None = None
+    media_type: str = ""  # the media type that documents it (how a request example is sent)
 
 
 @dataclass(frozen=True)
@@ -121,19 +122,21 @@ class Operation:
         return None
 
 
-def _examples(media: Mapping[str, Any]) -> dict[str, Example]:
+def _examples(media_type: str, media: Mapping[str, Any]) -> dict[str, Example]:
     out: dict[str, Example] = {}
     for name, ex in (media.get("examples") or {}).items():
         if isinstance(ex, Mapping) and "value" in ex:
-            out[name] = Example(name=name, value=ex["value"], summary=ex.get("summary"))
+            out[name] = Example(
+                name=name, value=ex["value"], summary=ex.get("summary"), media_type=media_type
+            )
     if "example" in media and not out:
-        out["example"] = Example(name="example", value=media["example"])
+        out["example"] = Example(name="example", value=media["example"], media_type=media_type)
     return out
 
 
 def _media_types(content: Mapping[str, Any]) -> dict[str, MediaType]:
     return {
-        mt: MediaType(media_type=mt, schema=body.get("schema"), examples=_examples(body))
+        mt: MediaType(media_type=mt, schema=body.get("schema"), examples=_examples(mt, body))
         for mt, body in (content or {}).items()
         if isinstance(body, Mapping)
     }

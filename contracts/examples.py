@@ -13,6 +13,7 @@ A `text/event-stream` example is the stream as sent; its schema describes one ev
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -39,6 +40,7 @@ __all__ = [
     "invalid_response_examples",
     "is_representation",
     "iter_examples",
+    "request_validator",
     "schema_validator",
     "server_sent_events",
 ]
@@ -143,6 +145,27 @@ def schema_validator(schema: Mapping[str, Any], openapi_version: str) -> Validat
 
     cls = OAS31Validator if openapi_version.startswith("3.1") else OAS30Validator
     return cls(dict(schema), format_checker=cls.FORMAT_CHECKER)
+
+
+def request_validator(schema: Mapping[str, Any], openapi_version: str) -> Validator:
+    """`schema_validator`'s, in the request direction: a `readOnly` property is refused
+    when sent and not required (the server sets it), as the mock reads a request."""
+    from openapi_schema_validator import OAS30WriteValidator, OAS31Validator
+
+    if not openapi_version.startswith("3.1"):
+        return OAS30WriteValidator(dict(schema), format_checker=OAS30WriteValidator.FORMAT_CHECKER)
+    return _oas31_write()(dict(schema), format_checker=OAS31Validator.FORMAT_CHECKER)
+
+
+@functools.cache
+def _oas31_write() -> Any:
+    """OpenAPI 3.1's validator with the request direction's `required` and `readOnly`
+    (openapi-schema-validator has them for 3.0 only)."""
+    from jsonschema.validators import extend
+    from openapi_schema_validator import OAS30WriteValidator, OAS31Validator
+
+    direction = {key: OAS30WriteValidator.VALIDATORS[key] for key in ("required", "readOnly")}
+    return extend(OAS31Validator, validators=direction)
 
 
 @dataclass(frozen=True)

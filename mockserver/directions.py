@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from connexion.json_schema import Draft4RequestValidator
-from jsonschema import Draft202012Validator, ValidationError
+from jsonschema import Draft4Validator, Draft202012Validator, ValidationError
 from jsonschema.validators import extend
 
 __all__ = ["RequestSchemaValidator", "RequestSchemaValidator202012", "without_write_only"]
@@ -44,8 +44,13 @@ def _required_in_requests(
 
 _DIRECTIONS = {"readOnly": _refuse_read_only, "required": _required_in_requests}
 
-RequestSchemaValidator: Any = extend(Draft4RequestValidator, _DIRECTIONS)
-"""Connexion's request validator (OpenAPI 3.0's `nullable`) with `readOnly` honoured."""
+RequestSchemaValidator: Any = extend(
+    Draft4RequestValidator, {**_DIRECTIONS, "enum": Draft4Validator.VALIDATORS["enum"]}
+)
+"""Connexion's request validator (OpenAPI 3.0's `nullable`) with `readOnly` honoured, and
+an `enum` that omits null refusing it even where `nullable` (OpenAPI 3.0.3: `nullable`
+adds null to the type only; openapi-core and Schemathesis read it so, as the mock's
+parameters do; Connexion lets null through any nullable `enum`)."""
 
 RequestSchemaValidator202012: Any = extend(Draft202012Validator, _DIRECTIONS)
 """JSON Schema 2020-12 (an OpenAPI 3.1 schema) with `readOnly` honoured."""

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from contracts.catalog import Contract, Operation
+from contracts.examples import ResponseExampleCheck
 
 from .behave import ApiBehaviour
 from .directions import without_write_only
@@ -72,3 +74,12 @@ class ApiMount:
     contract: Contract
     behaviour: ApiBehaviour
     runtimes: dict[str, OperationRuntime]
+
+    @cached_property
+    def invalid_examples(self) -> dict[tuple[str, str, str, str], ResponseExampleCheck]:
+        """The response examples their own schema refuses, by (operation, status, media
+        type, name): no answer is shaped like one as written."""
+        return {
+            (check.operation, check.status, check.media_type, check.name): check
+            for check in self.contract.invalid_response_examples
+        }

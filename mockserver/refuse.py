@@ -20,7 +20,7 @@ from typing import Any
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 
-from contracts.catalog import MediaType, Response
+from contracts.catalog import Contract, MediaType, Response
 
 from .asgi import RequestNote, Scope, note_of
 from .connexion_ext import routed
@@ -46,11 +46,11 @@ def problem_bytes(status: int, code: str, title: str, detail: str) -> bytes:
 
 def _error_responses(
     mount: ApiMount, status: int, op_key: str | None, *, own_only: bool = False
-) -> Iterator[Response]:
-    """The documented responses whose shape a refusal with `status` takes, best first:
-    the operation's own for that status, its `4XX` range, its `default`; then (unless
-    `own_only`) the same of the API's other operations, then any 4xx the API documents
-    (400 first)."""
+) -> Iterator[tuple[str, Response]]:
+    """The documented responses whose shape a refusal with `status` takes, best first,
+    each with the operation that documents it: the operation's own for that status, its
+    `4XX` range, its `default`; then (unless `own_only`) the same of the API's other
+    operations, then any 4xx the API documents (400 first)."""
     runtimes = [] if own_only else list(mount.runtimes.values())
     if op_key is not None and op_key in mount.runtimes:
         runtimes.insert(0, mount.runtimes[op_key])
@@ -59,13 +59,13 @@ def _error_responses(
         for key in keys:
             response = rt.operation.responses.get(key)
             if response is not None:
-                yield response
+                yield rt.operation.key, response
     if own_only:
         return
     for rt in runtimes:
         for key in sorted(rt.operation.responses, key=lambda k: (k != "400", k)):
             if key[0] == "4":
-                yield rt.operation.responses[key]
+                yield rt.operation.key, rt.operation.responses[key]
 
 
 def _json_media(response: Response) -> MediaType | None:
@@ -115,7 +115,7 @@ def _own_non_json(
     (its own, `4XX`, `default`), when that response has content and none of it is JSON."""
     if op_key is None or op_key not in mount.runtimes:
         return None
-    own = next(_error_responses(mount, status, op_key, own_only=True), None)
+    own = next((r for _, r in _error_responses(mount, status, op_key, own_only=True)), None)
     if own is None or not own.content or _json_media(own) is not None:
         return None
     media = next(iter(own.content.values()))
@@ -141,10 +141,11 @@ def error_template(
     documents no JSON error. Where the operation's own response for the status is not
     JSON, a `NonJsonError` in its media type.
 
-    The instance is the documented example when there is one, else data generated from
-    the error's schema. With `documented`, a status the operation does not document
-    becomes the one it documents for bad requests (400, else 422), so that the refusal
-    conforms to the contract too. With `own_only`, only the operation's own responses
+    The instance is the documented example when there is one that its schema accepts
+    (repaired where the repair is unambiguous, as `served_examples` serves it), else data
+    generated from the error's schema. With `documented`, a status the operation does not
+    document becomes the one it documents for bad requests (400, else 422), so that the
+    refusal conforms to the contract too. With `own_only`, only the operation's own responses
     lend their shape (the guard's 401 and 403)."""
     if documented and op_key in mount.runtimes:
         responses = mount.runtimes[op_key].operation.responses
@@ -155,34 +156,62 @@ def error_template(
     non_json = _own_non_json(mount, status, op_key)
     if non_json is not None:
         return status, non_json[1], non_json[0]
-    for response in _error_responses(mount, status, op_key, own_only=own_only):
+    for owner, response in _error_responses(mount, status, op_key, own_only=own_only):
         media = _json_media(response)
         if media is None:
             continue
         media_type = "application/json" if media.media_type == "*/*" else media.media_type
         for example in media.examples.values():
+            key = (owner, response.status, media.media_type, example.name)
+            check = mount.invalid_examples.get(key)
+            if check is None:
+                documented_value = example.value
+            elif check.repaired is not None:
+                documented_value = check.repaired[0]
+            else:
+                continue  # its own schema refuses it (GitHub's 422 without documentation_url)
             templates = mount.runtimes[op_key].templates if op_key in mount.runtimes else {}
-            value = render_example(example.value, templates.get(example.name), {}, rng or _RNG)
+            value = render_example(documented_value, templates.get(example.name), {}, rng or _RNG)
             return status, value, media_type
         if media.schema:
-            return status, _generated_error(dict(media.schema), rng), media_type
+            return status, _generated_error(media.schema, rng, mount.contract), media_type
     return status, None, PROBLEM_JSON
 
 
-def _generated_error(schema: dict[str, Any], rng: random.Random | None) -> Any:
-    """An instance of the error schema with its message field present, optional or not."""
-    value = Generator((rng or _RNG).randrange(2**32)).value(schema)
+def _generated_error(
+    schema: Mapping[str, Any], rng: random.Random | None, contract: Contract
+) -> Any:
+    """An instance of the error schema with its message field present, optional or not,
+    where the schema allows one there. A draw the schema refuses is drawn again: GitHub's
+    422 is a `oneOf` of two error shapes that both accept `{message, documentation_url}`,
+    which the generator's own retries miss now and then, and an added message field can
+    make a draw match both; failing every draw, the first."""
+    document, version = contract.resolved, contract.openapi_version
+    generator = Generator((rng or _RNG).randrange(2**32))
+    first: Any = None
+    for _ in range(_ERROR_DRAWS):
+        value = _with_message_field(
+            generator.value(schema, document=document, openapi_version=version), schema
+        )
+        if _CHECKS.accepts(schema, value, document, version.startswith("3.1")):
+            return value
+        first = value if first is None else first
+    return first
+
+
+_ERROR_DRAWS = 8
+_CHECKS = Generator()  # its compiled checks are kept for every error schema met
+
+
+def _with_message_field(value: Any, schema: Mapping[str, Any]) -> Any:
+    """`value` with an empty message field added where the schema declares one it lacks."""
     properties = schema.get("properties")
-    if isinstance(value, dict) and isinstance(properties, dict):
-        for name in MESSAGE_FIELDS:
-            prop = properties.get(name)
-            if (
-                isinstance(prop, dict)
-                and prop.get("type") in ("string", None)
-                and name not in value
-            ):
-                value[name] = ""
-                break
+    if not (isinstance(value, dict) and isinstance(properties, Mapping)):
+        return value
+    for name in MESSAGE_FIELDS:
+        prop = properties.get(name)
+        if isinstance(prop, Mapping) and prop.get("type") in ("string", None):
+            return value if name in value else {**value, name: ""}
     return value
 
 

@@ -138,9 +138,17 @@ def query_value(values: list[Any], param: Mapping[str, Any]) -> Any:
     if kind == "object":
         return _pairs(last.split(delimiter), exploded=False) or last
     if len(values) > 1:
+        if _untyped(_schema(param)):
+            # any value is allowed, an array too: repeated, as `form` sends an array
+            return list(values)
         # one value, given more than once: no reading picks one for the client
         raise StyleMismatch(f"given {len(values)} times; it takes one value")
     return last
+
+
+def _untyped(schema: Mapping[str, Any]) -> bool:
+    """A schema that names no type (nor properties): an array is one of the values it allows."""
+    return "type" not in schema and "properties" not in schema
 
 
 def exploded_object(

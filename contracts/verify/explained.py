@@ -6,13 +6,18 @@ for failures that are not the API's fault, on every schema verify builds:
 - `positive_data_acceptance`: a schema-valid request answered with a documented 4xx whose
   body *is* a documented example the scenarios name as a business rule's answer (quiva's
   `{"error": "no trigger specified"}` for a body without `trigger`), fields the scenarios
-  render as server-filled excepted; or a 400 for a path parameter holding a control
+  render as server-filled excepted; or a 400 or 422 for a path parameter holding a control
   character (`%00`-`%1F`, `%7F`), which a `type: string` schema allows but HTTP servers
-  (the mock among them) refuse. Any other rejection of valid input stays a finding.
+  (the mock among them, with the status the operation documents for bad input) refuse. Any other rejection of valid input stays a finding.
+- `status_code_conformance`, `positive_data_acceptance`, `negative_data_rejection`: a 413
+  refusing a request body over 1 MiB, the smallest limit servers commonly ship with (nginx's,
+  the mock's): OpenAPI has no keyword for a size limit, and Schemathesis's boundary cases of
+  GitHub's `maxItems: 5000` are 1.4 MB and more. A 413 for a smaller body stays a finding.
 - `status_code_conformance` for an operation that documents no response (OpenAPI 3.1 makes
   `responses` optional): no status can be a documented one, so none is a finding.
 - `status_code_conformance`: a request Schemathesis generated to break the schema
-  (negative mode), or whose form or XML body breaks it as sent (below), refused with an
+  (negative mode), or whose form, XML or JSON body breaks it as sent (below; a documented
+  JSON request example its own schema refuses among them), refused with an
   undocumented 4xx that `negative_data_rejection` counts as a refusal (400, 422, ...): a
   correct server must refuse it, and a contract that documents no such status leaves it no
   documented way to. An undocumented status for a schema-valid request, or a 2xx/5xx for
@@ -20,8 +25,8 @@ for failures that are not the API's fault, on every schema verify builds:
 - `status_code_conformance`: an undocumented 401 or 403 for an operation verify sends without
   the credentials it requires (no flag supplies them): the run warns once, naming the flag,
   instead of a finding per request.
-- `negative_data_rejection` / `positive_data_acceptance` on a form or XML body: judged by
-  the body as sent (`contracts.verify.sent`): a generated "invalid" body that the wire
+- `negative_data_rejection` / `positive_data_acceptance` on a form, XML or JSON body:
+  judged by the body as sent (`contracts.verify.sent`): a generated "invalid" body that the wire
   makes valid (a one-item array sent as one field, a form of no fields that is no body,
   `<tags></tags>`) may be accepted, a generated "valid" one that the wire makes invalid
   (a required array left empty, so not sent) may be refused.
@@ -65,6 +70,12 @@ from .sent import body_valid_as_sent, operation_of
 __all__ = ["documented_outcomes", "failure_filter"]
 
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
+# The smallest limit on a request body servers commonly ship with (nginx's
+# `client_max_body_size`, the mock's `--max-body-size`); OpenAPI has no keyword to state one.
+_COMMON_BODY_LIMIT = 1_048_576
+# The statuses of bad input: a server's refusal of a request it cannot take (the mock
+# answers with the one the operation documents, 400 else 422).
+_BAD_INPUT = frozenset({400, 422})
 # The 4xx of Schemathesis's `negative_data_rejection` default: the ways to refuse bad input.
 _REFUSALS = frozenset({400, 401, 403, 404, 405, 406, 409, 415, 422, 428, 429})
 
@@ -109,6 +120,13 @@ def _refused_invalid_input(contract: Contract, case: Any, response: schemathesis
         return True
     request = getattr(response, "request", None)
     return body_valid_as_sent(contract, case, getattr(request, "body", None)) is False
+
+
+def _over_the_common_body_limit(response: schemathesis.Response) -> bool:
+    """Whether a 413 refuses a request body larger than servers commonly take."""
+    body = getattr(getattr(response, "request", None), "body", None)
+    size = len(body.encode() if isinstance(body, str) else body) if body else 0
+    return response.status_code == 413 and size > _COMMON_BODY_LIMIT
 
 
 def _only_the_body_negative(case: Any) -> bool:
@@ -203,9 +221,15 @@ def failure_filter(contract: Contract, *, uncredentialed: Collection[tuple[str, 
             return not (accept_unknown and failure.scenario != AuthScenario.NO_AUTH)
         if isinstance(failure, UndefinedStatusCode) and not failure.defined_status_codes:
             return False  # the operation documents no response: nothing to conform to
-        if response.status_code == 400 and _control_in_path(case, response):
+        if response.status_code in _BAD_INPUT and _control_in_path(case, response):
             # a control character in a URL path is refused before any contract applies
-            # (rejected, or a 400 the operation does not document): not a finding
+            # (rejected with the status for bad input, documented or not): not a finding
+            return False
+        if isinstance(
+            failure, (UndefinedStatusCode, RejectedPositiveData, AcceptedNegativeData)
+        ) and _over_the_common_body_limit(response):
+            # no contract can say a server must take a body whatever its size (5,000 items
+            # are valid, 5,001 are not): refused as too large, like a request over a rate limit
             return False
         if isinstance(failure, UndefinedStatusCode) and (
             _refused_invalid_input(contract, case, response)

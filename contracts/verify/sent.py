@@ -1,4 +1,4 @@
-"""A generated form or XML body as the server reads it off the wire.
+"""A generated form, XML or JSON body as the server reads it off the wire.
 
 Schemathesis judges a request by the value it generated, but a form carries text only: a
 one-item array is sent as one field (`photoUrls=AAA`, which OpenAPI's exploded `form` style
@@ -7,7 +7,8 @@ zero-length body, which is no body. XML has the same blind spots (`<tags></tags>
 empty wrapped array, whatever was generated). `body_valid_as_sent` reads the body that was
 sent the way its encoding defines it (`contracts.xmlbody` for XML) and says whether the
 contract accepts it, so that verify judges what the server got rather than what was
-generated.
+generated. A JSON body is what was sent, checked in the request direction (`readOnly`):
+a documented request example its own schema refuses documents no valid request.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from ..catalog import Contract, Operation
-from ..examples import schema_validator
+from ..examples import request_validator, schema_validator
 from ..xmlbody import NotXml, typed_text, xml_value
 
-__all__ = ["body_valid_as_sent", "form_as_sent", "operation_of"]
+__all__ = ["body_valid_as_sent", "form_as_sent", "json_body_valid", "operation_of"]
 
 _FORM = "application/x-www-form-urlencoded"
 _READABLE = frozenset({"string", "integer", "number", "boolean", "object"})
@@ -99,25 +100,43 @@ def _is_xml(media_type: str) -> bool:
     return media_type in ("application/xml", "text/xml") or media_type.endswith("+xml")
 
 
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def json_body_valid(
+    contract: Contract, operation: Operation, media_type: str, value: Any
+) -> bool | None:
+    """Whether `value`, the JSON body of a request to `operation` sent as `media_type`, is
+    one its schema accepts (read in the request direction); None for a media type that is
+    not JSON or one the operation gives no schema."""
+    essence = media_type.split(";")[0].strip().lower()
+    content = (operation.request_body or {}).get("content") or {}
+    schema = (content.get(media_type) or content.get(essence) or {}).get("schema")
+    if not _is_json(essence) or not isinstance(schema, Mapping):
+        return None
+    return bool(request_validator(schema, contract.openapi_version).is_valid(value))
+
+
 def _is_opaque(media_type: str) -> bool:
     """A media type whose bytes are the value (an image, a PDF, text): nothing on the wire
     says which JSON type was generated, so `{}` sent as `image/jpeg` is two bytes of JPEG."""
-    structured = media_type in (_FORM, "multipart/form-data", "application/json")
-    return not (structured or media_type.endswith("+json") or _is_xml(media_type))
+    structured = media_type in (_FORM, "multipart/form-data")
+    return not (structured or _is_json(media_type) or _is_xml(media_type))
 
 
 _STRING_LIMITS = ("pattern", "minLength", "maxLength", "enum", "const")
 
 
 def body_valid_as_sent(contract: Contract, case: Any, body: bytes | str | None) -> bool | None:
-    """Whether the form, XML or opaque body sent with `case` is one its operation accepts,
-    read as the server reads it (no bytes at all: no body, valid unless the body is required;
-    a required form field not sent: invalid; any bytes of an opaque media type whose schema
-    is an unconstrained string); None for another media type or a body that cannot be read
-    without guessing."""
+    """Whether the form, XML, JSON or opaque body sent with `case` is one its operation
+    accepts, read as the server reads it (no bytes at all: no body, valid unless the body is
+    required; a required form field not sent: invalid; bytes that are not JSON: invalid;
+    any bytes of an opaque media type whose schema is an unconstrained string); None for
+    another media type or a body that cannot be read without guessing."""
     media_type = str(getattr(case, "media_type", None) or "").split(";")[0].strip().lower()
     opaque = bool(media_type) and _is_opaque(media_type)
-    if media_type != _FORM and not _is_xml(media_type) and not opaque:
+    if media_type != _FORM and not _is_xml(media_type) and not _is_json(media_type) and not opaque:
         return None
     operation = operation_of(contract, case)
     if operation is None:
@@ -135,6 +154,12 @@ def body_valid_as_sent(contract: Contract, case: Any, body: bytes | str | None) 
         return True if unconstrained else None
     if not raw:
         return not request_body.get("required", False)
+    if _is_json(media_type):
+        try:
+            sent = json.loads(raw)
+        except ValueError:
+            return False
+        return json_body_valid(contract, operation, media_type, sent)
     content = request_body.get("content") or {}
     schema = (content.get(media_type) or {}).get("schema")
     if not isinstance(schema, Mapping):

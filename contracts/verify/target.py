@@ -20,11 +20,18 @@ from schemathesis import checks as st_core_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.specs.openapi import checks as st_checks
-from schemathesis.transport.requests import SameHostRedirectsSession
+from schemathesis.transport.requests import REQUESTS_TRANSPORT, SameHostRedirectsSession
 
 from ..catalog import Contract, Operation
 from ..errors import UsageError
-from ..requests import AppliedCredential, Request, apply_credential, scenario_credentials, wire
+from ..requests import (
+    AppliedCredential,
+    Request,
+    apply_credential,
+    path_segment,
+    scenario_credentials,
+    wire,
+)
 from .findings import Finding, Severity, transport_finding
 from .options import VerifyOptions
 from .transport import Bounds, TransportError, bounded_session, transport_kind
@@ -305,14 +312,14 @@ class Target:
             else:
                 cookies[cred.name] = cred.value
         kwargs: dict[str, Any] = {
-            "path_parameters": {k: wire(v) for k, v in request.path.items()},
+            "path_parameters": {k: path_segment(v) for k, v in request.path.items()},
             "query": {k: wire(v) for k, v in query.items()} or None,
             "headers": headers or None,
             "cookies": cookies or None,
         }
         if request.has_body:
             kwargs["body"] = request.body
-            kwargs["media_type"] = "application/json"
+            kwargs["media_type"] = request.media_type
         case = st_operation.Case(**kwargs)
         curl = case.as_curl_command(base_url=self.base_url)
         try:
@@ -343,6 +350,11 @@ class Target:
             except Failure as failure:
                 failures.append((name, failure))
         return failures
+
+
+def can_send(media_type: str) -> bool:
+    """Whether a body of `media_type` can be put on the wire (Schemathesis has its encoder)."""
+    return REQUESTS_TRANSPORT.get_first_matching_media_type(media_type) is not None
 
 
 def failure_finding(

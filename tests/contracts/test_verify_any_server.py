@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 
@@ -142,6 +143,10 @@ def _verify(
     )
     peak = _PeakRss(child.pid)
     assert child.stderr is not None and child.stdout is not None
+    # stdout read beside stderr: a report over a pipe's 64 KiB would block the child
+    printed: list[str] = []
+    reader = threading.Thread(target=lambda: printed.append(child.stdout.read()), daemon=True)
+    reader.start()
     seen: list[str] = []
     if interrupt_after is not None:
         for line in child.stderr:
@@ -150,7 +155,8 @@ def _verify(
                 child.send_signal(signal.SIGINT)
                 break
     stderr = "".join(seen) + child.stderr.read()
-    stdout = child.stdout.read()
+    reader.join()
+    stdout = printed[0]
     child.stderr.close()
     child.stdout.close()
     _pid, wait_status, _usage = os.wait4(child.pid, 0)
@@ -342,6 +348,75 @@ def test_a_request_assembled_from_property_examples_is_one_the_schema_accepts(
     with running(MockConfig(apis=(str(spec),))) as (base, _app):
         run = _verify(spec, f"{base}/assembled", tmp_path, "--phases", "examples")
     assert run.status == 0, run.stdout
+
+
+def test_form_encoded_requests_are_sent_as_their_media_type(tmp_path: Path) -> None:
+    """A request example documented under a form media type is sent as a form, and a body
+    composed from property examples goes out in the media type the operation accepts: the
+    real mock refuses a JSON body there (415), so sending JSON is a false finding."""
+    spec = FIXTURES / "forms.yaml"
+    contract = load_contract(str(spec))
+    [(name, request, _)] = example_requests(contract, contract.operation("POST /accounts"))
+    assert (name, request.media_type) == ("create", "application/x-www-form-urlencoded")
+    [(name, request, _)] = example_requests(contract, contract.operation("POST /tokens"))
+    assert (name, request.body) == ("schema-examples", {"Ttl": 60})
+    assert request.media_type == "application/x-www-form-urlencoded"
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/forms", tmp_path, "--phases", "examples")
+    assert run.status == 0, run.stdout
+    examples = next(p for p in run.report["phases"] if p["name"] == "examples")
+    assert examples["requests"] == 2 and examples["failed"] == 0
+
+
+def test_request_examples_are_sent_as_documented_and_held_to_their_schema(
+    tmp_path: Path,
+) -> None:
+    """A path value with a slash fills its one segment (`heads%2Ffeature-a`); a JSON request
+    example its own schema refuses documents no valid request: no 2xx is expected of it,
+    and an undocumented refusal of it (the operation documents none) is no finding."""
+    spec = FIXTURES / "requestexamples.yaml"
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/requestexamples", tmp_path, "--phases", "examples")
+        journal = httpx.get(f"{base}/__mock/requests").json()["requests"]
+    assert run.status == 0, run.stdout
+    examples = next(p for p in run.report["phases"] if p["name"] == "examples")
+    assert examples["requests"] == 4 and examples["failed"] == 0
+    # the journal shows the path decoded; the mock routes `heads/feature-a` sent raw nowhere
+    refs = {entry["path"]: entry["status"] for entry in journal if "/refs/" in entry["path"]}
+    assert refs == {"/requestexamples/refs/heads/feature-a": 200}
+    assert "POST /keys default → 422" in run.stderr
+    assert "PUT /collaborators/{name} 204 → 400" in run.stderr
+
+
+def test_a_control_character_in_a_path_refused_as_bad_input_is_no_finding(
+    tmp_path: Path,
+) -> None:
+    """No HTTP server takes a control character in a URL path: refused with the status the
+    operation documents for bad input (the mock: 400, else 422), it is no finding."""
+    spec = FIXTURES / "controlpath.yaml"
+    with running(MockConfig(apis=(str(spec),))) as (base, _app):
+        run = _verify(spec, f"{base}/controlpath", tmp_path, "--phases", "properties")
+        journal = httpx.get(f"{base}/__mock/requests").json()["requests"]
+    assert run.status == 0, run.stdout
+    assert {entry["status"] for entry in journal if "/repos/" in entry["path"]} == {422}
+
+
+@pytest.mark.parametrize("limit", [1_048_576, 200], ids=["1MiB", "200B"])
+def test_a_413_is_no_finding_only_for_a_body_over_the_limit_servers_commonly_have(
+    tmp_path: Path, limit: int
+) -> None:
+    """The schema allows 5,000 items of 300 characters (1.5 MB): the mock's 413 above its
+    default 1 MiB limit is no finding; a mock that takes only 200 bytes is reported."""
+    spec = FIXTURES / "largebodies.yaml"
+    with running(MockConfig(apis=(str(spec),), max_body_size=limit)) as (base, _app):
+        run = _verify(spec, f"{base}/largebodies", tmp_path, "--phases", "properties")
+        journal = httpx.get(f"{base}/__mock/requests").json()["requests"]
+    assert 413 in {entry["status"] for entry in journal}
+    findings = {(f["check"], f["actual"][:3]) for f in run.report["findings"]}
+    if limit == 1_048_576:
+        assert run.status == 0, run.stdout[:4000]
+    else:
+        assert run.status == 1 and ("positive_data_acceptance", "413") in findings, findings
 
 
 @pytest.fixture()

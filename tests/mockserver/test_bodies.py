@@ -1,5 +1,6 @@
 """Request bodies as documented, through both lanes: `readOnly`/`writeOnly`, forms,
-multipart with file parts, non-JSON media, and an undocumented media type (415)."""
+multipart with file parts, non-JSON media, an undocumented media type (415), and a literal
+`null` where the schema accepts one."""
 
 from __future__ import annotations
 
@@ -54,6 +55,16 @@ def test_a_read_only_property_in_a_request_is_refused_by_name(client: httpx.Clie
     answered_by(client)
 
 
+def test_null_is_valid_for_a_nullable_enum_only_if_the_enum_lists_it(client: httpx.Client) -> None:
+    pet = {"name": "Rex", "secret": "s"}
+    message = refusal(client.post("/pets", json={**pet, "mood": None}))
+    assert message == "mood: None is not one of ['calm', 'wild']"
+    for extra in ({"mood": "calm"}, {"size": None}, {"size": "small"}):
+        created = client.post("/pets", json={**pet, **extra})
+        assert created.status_code == 201, created.text
+    answered_by(client)
+
+
 def test_responses_never_carry_write_only_properties(client: httpx.Client) -> None:
     example = client.post("/pets", json={"name": "Rex", "secret": "s"}).json()
     assert example == {"id": 7, "name": "Rex", "tags": [{"label": "good"}]}
@@ -68,7 +79,7 @@ def test_a_form_body_is_validated_and_reaches_templates_typed(client: httpx.Clie
     answer = client.post("/logins", data=form)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {
-        "received": {"user": "ann", "age": 42, "remember": True, "scopes": ["a", "b"]}
+        "received": {"user": "ann", "age": 42, "remember": True, "scopes": ["a", "b"], "hint": None}
     }
     answered_by(client)
     not_a_number = refusal(client.post("/logins", data={"user": "ann", "age": "old"}))
@@ -84,6 +95,11 @@ def test_a_form_body_is_validated_and_reaches_templates_typed(client: httpx.Clie
     assert zero == "remember: '0' is not of type 'boolean'"
     twice = refusal(client.post("/logins", content=b"user=ann&age=1&age=2", headers=FORM))
     assert twice == "age: given 2 times; it takes one value"
+    # a field whose schema names no type takes any value: repeated, it is an array
+    hints = client.post("/logins", content=b"user=ann&age=1&hint=a&hint=b", headers=FORM)
+    assert hints.json()["received"]["hint"] == ["a", "b"], hints.text
+    once = client.post("/logins", data={"user": "ann", "age": "1", "hint": "a"})
+    assert once.json()["received"]["hint"] == "a", once.text
     # undeclared fields are allowed (no `additionalProperties: false`), repeated or not
     extra = client.post("/logins", content=b"user=ann&age=1&x=1&x=2", headers=FORM)
     assert extra.status_code == 200, extra.text
@@ -230,3 +246,22 @@ def test_a_required_write_only_property_stays_in_a_31_response(tmp_path: Path) -
     spec.write_text(SPEC_31)
     with running(MockConfig(apis=(str(spec),))) as (base, _):
         assert httpx.get(f"{base}/cards").json() == {"name": "Ann", "cvc": "123"}
+
+
+@pytest.mark.parametrize("express", [True, False], ids=["express", "connexion"])
+def test_a_literal_null_body_is_accepted_where_the_3_0_schema_accepts_null(express: bool) -> None:
+    """OpenAPI 3.0 reads a schema without `type` as JSON Schema does (openapi-core and
+    Schemathesis too): `null` is an instance, of an optional body or of a required one."""
+    config = MockConfig(apis=(str(SPEC.parent / "untyped30.yaml"),), express=express)
+    with running(config) as (base, _), httpx.Client(base_url=f"{base}/untyped30") as client:
+        json_type = {"Content-Type": "application/json"}
+        assert client.post("/enablements", content=b"null", headers=json_type).status_code == 204
+        assert client.post("/enablements").status_code == 204
+        bogus = client.post("/enablements", json={"query_suite": "bogus"})
+        assert (bogus.status_code, "query_suite" in bogus.text) == (400, True)
+        assert client.patch("/patterns", content=b"null", headers=json_type).status_code == 200
+        assert client.patch("/patterns", json={"version": "1", "pattern": "x"}).status_code == 200
+        assert "'version' is a required" in client.patch("/patterns", json={}).text
+        assert client.patch("/patterns").status_code == 400  # required: no body is no null
+        typed = client.post("/restores", content=b"null", headers=json_type)
+        assert (typed.status_code, "the body is null" in typed.text) == (400, True)

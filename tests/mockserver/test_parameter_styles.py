@@ -136,3 +136,12 @@ def test_any_text_round_trips_through_label_style(
     )
     got = echoed(client, url)
     assert got == {"ids": ids, "dotted": dotted or [0], "name": name}
+
+
+def test_a_hyphenated_path_parameter_is_found_and_checked_under_its_name(
+    client: httpx.Client,
+) -> None:
+    for url in ("/teams/core-team/members", "/teams/core-team/members?page=2"):
+        assert client.get(url).json() == ["octocat"]
+    too_short = refused(client, "/teams/x/members?page=2")
+    assert too_short.startswith("team-slug (path parameter): 'x' is too short"), too_short

@@ -112,6 +112,31 @@ def test_a_valid_example_is_served_as_written(served: tuple[str, MockServer, lis
     assert response.json() == {"code": 404, "message": "no such order"}
 
 
+def test_a_refusal_never_takes_the_shape_of_an_error_example_its_schema_refuses() -> None:
+    """A refusal is an instance of the API's documented error: an error example its own
+    schema refuses (missing a required field) lends no shape; data generated for the
+    schema does, with the refusal's message, and is drawn again until the schema accepts
+    it (GitHub's `oneOf` of two error shapes)."""
+    spec = SHAPES.parent / "errorshape.yaml"
+    contract = load_contract(spec, with_scenarios=False)
+    schema = contract.operation("PATCH /advisories").responses["422"].content["application/json"]
+    validator = schema_validator(schema.schema or {}, contract.openapi_version)
+    blob = contract.operation("POST /blobs").responses["422"].content["application/json"]
+    one_of = schema_validator(blob.schema or {}, contract.openapi_version)
+    with running(MockConfig(apis=(str(spec),), seed=3)) as (base, _server):
+        for body in ({"severity": "bogus"}, [{"severity": "low"}]):
+            refused = httpx.patch(f"{base}/errorshape/advisories", json=body)
+            assert refused.status_code == 422, refused.text
+            assert [e.message for e in validator.iter_errors(refused.json())] == []
+            assert "is not" in refused.json()["message"]
+        # generated for a `oneOf` whose branches both accept {message, documentation_url}:
+        # every refusal is valid under exactly one
+        for _ in range(60):
+            refused = httpx.post(f"{base}/errorshape/blobs", json={"content": 1})
+            assert refused.status_code == 422, refused.text
+            assert [e.message for e in one_of.iter_errors(refused.json())] == [], refused.text
+
+
 def test_lint_reports_exactly_the_examples_the_mock_replaces(
     served: tuple[str, MockServer, list[str]],
 ) -> None:

@@ -50,7 +50,14 @@ def _probes(ctx: PhaseContext, op: Operation) -> list[Probe]:
         if found is None or request_name not in requests:
             continue
         response, _media, example = found
-        request = Request(path=path, query=query, body=requests[request_name].value, has_body=True)
+        sent = requests[request_name]
+        request = Request(
+            path=path,
+            query=query,
+            body=sent.value,
+            has_body=True,
+            media_type=sent.media_type,
+        )
         probes.append(
             Probe(
                 request_name,
