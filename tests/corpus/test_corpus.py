@@ -29,11 +29,7 @@ from tests.mockserver.conftest import running
 # Known gaps, one line each (issue 11 stays open until this is empty). Not strict: a
 # generated body can conform by chance, so a gap may pass one run and not the next.
 ANSWER_GAPS: dict[str, str] = {}
-VERIFY_GAPS = {  # both are `slow` documents, outside the default run
-    "twilio-api-v2010": "102 examples-phase findings (status_code_conformance, example_response "
-    "on form-encoded creates), not yet sorted into mock and verify defects",
-    "github-api": "verify not yet run to the end on 1,223 operations",
-}
+VERIFY_GAPS: dict[str, str] = {}
 
 
 def _params(*marks: pytest.MarkDecorator, gaps: dict[str, str] | None = None) -> list[object]:
