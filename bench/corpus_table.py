@@ -34,7 +34,7 @@ import httpx
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
-from run import ensure_prism, free_port, tree_rss_mb  # noqa: E402  (bench/run.py)
+from run import ensure_prism, free_port, terminate, tree_rss_mb  # noqa: E402  (bench/run.py)
 
 from tests.corpus import DOCUMENTS, Document, load_document, materialize  # noqa: E402
 from tests.corpus.conformance import Judge, exercise, send  # noqa: E402
@@ -106,11 +106,7 @@ def launched(
             served.rss_mb, _ = tree_rss_mb(server.pid)
         yield served, server
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        terminate(server)
         log.close()
 
 

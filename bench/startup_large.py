@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,14 +34,12 @@ from typing import Any
 import yaml
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from run import free_port, terminate, tree_rss_mb  # noqa: E402  (bench/run.py)
+
 PRISM = BENCH / ".tools" / "node_modules" / ".bin" / "prism"
 TIMEOUT_S = 300.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def probe_path(spec: Path) -> str:
@@ -55,23 +52,6 @@ def probe_path(spec: Path) -> str:
         raise SystemExit(f"{spec}: no GET operation to probe")
     chosen = next((path for path in paths if "{" not in path), paths[0])
     return re.sub(r"\{[^{}/]+\}", "1", chosen)
-
-
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of `pid` and its descendants, in KiB (Linux /proc)."""
-    total, pending = 0, [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += next(
-                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")
-            )
-            for task in Path(f"/proc/{current}/task").iterdir():
-                pending.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, StopIteration, ValueError):
-            continue
-    return total
 
 
 def cpu_s(pid: int) -> float:
@@ -106,32 +86,27 @@ def measure(command: list[str], url: str) -> dict[str, Any]:
         try:
             return _until_answered(proc, url, started, stderr)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            terminate(proc)
 
 
 def _until_answered(
     proc: subprocess.Popen[bytes], url: str, started: float, stderr: Any
 ) -> dict[str, Any]:
-    peak = 0
+    peak = 0.0
     while time.perf_counter() - started < TIMEOUT_S:
-        peak = max(peak, tree_rss_kb(proc.pid))
+        peak = max(peak, tree_rss_mb(proc.pid)[0])
         if proc.poll() is not None:
             stderr.seek(0)
             error = stderr.read().decode(errors="replace")
             return {"error": error.strip().splitlines()[-1:] or ["exited"]}
         if answered(url):
             ready = time.perf_counter() - started
-            after = tree_rss_kb(proc.pid)
+            after = tree_rss_mb(proc.pid)[0]
             return {
                 "start_s": round(ready, 2),
                 "cpu_s": round(cpu_s(proc.pid), 2),
-                "peak_rss_mb": round(max(peak, after) / 1024),
-                "rss_mb": round(after / 1024),
+                "peak_rss_mb": round(max(peak, after)),
+                "rss_mb": round(after),
             }
         time.sleep(0.05)
     return {"error": [f"no answer within {TIMEOUT_S:.0f} s"]}
