@@ -16,7 +16,7 @@ when the document has no `HEAD` of its own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import quote, unquote
@@ -145,58 +145,38 @@ class Router(Generic[T]):
         for child in (*node.literal.values(), *(seg.node for seg in node.templated)):
             self._settle(child)
 
-    def _hit(
-        self, node: _Node[T], segments: list[str], at: int, method: str, values: tuple[str, ...]
+    def _first(
+        self,
+        node: _Node[T],
+        segments: list[str],
+        at: int,
+        values: tuple[str, ...],
+        accept: Callable[[_Node[T]], tuple[Route, T] | None],
     ) -> tuple[_Node[T], tuple[Route, T], tuple[str, ...]] | None:
-        """The first route (in `_walk`'s order) for the path and method, and its values:
-        the request path's fast case, without the generators a 405 needs."""
+        """Depth first, literal branches before templated ones: the first node the path
+        reaches that `accept`s, what it accepted, and the parameters' values in order."""
         if at == len(segments):
-            methods = node.methods
-            hit = methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
-            return (node, hit, values) if hit is not None else None
+            accepted = accept(node)
+            return (node, accepted, values) if accepted is not None else None
         segment = segments[at]
-        child = node.literal.get(_literal(segment) if "%" in segment else segment)
+        child = node.literal.get(_literal(segment))
         if child is not None:
-            found = self._hit(child, segments, at + 1, method, values)
+            found = self._first(child, segments, at + 1, values, accept)
             if found is not None:
                 return found
         if not segment:
-            return None
+            return None  # an empty segment never fills a parameter
         for seg in node.templated:
             if seg.whole:
-                found = self._hit(seg.node, segments, at + 1, method, (*values, segment))
+                found = self._first(seg.node, segments, at + 1, (*values, segment), accept)
             else:
                 matched = seg.pattern.match(segment)
                 if matched is None:
                     continue
-                found = self._hit(seg.node, segments, at + 1, method, values + matched.groups())
+                found = self._first(seg.node, segments, at + 1, values + matched.groups(), accept)
             if found is not None:
                 return found
         return None
-
-    def _walk(
-        self, node: _Node[T], segments: list[str], at: int, params: list[tuple[str, str]]
-    ) -> Iterator[tuple[_Node[T], list[tuple[str, str]]]]:
-        """Every node the path reaches, literal branches first (depth first)."""
-        if at == len(segments):
-            if node.methods:
-                yield node, params
-            return
-        segment = segments[at]
-        child = node.literal.get(_literal(segment))
-        if child is not None:
-            yield from self._walk(child, segments, at + 1, params)
-        if not segment:
-            return  # an empty segment never fills a parameter
-        for seg in node.templated:
-            found = seg.pattern.match(segment)
-            if found is not None:
-                yield from self._walk(
-                    seg.node,
-                    segments,
-                    at + 1,
-                    params + list(zip(seg.names, found.groups(), strict=True)),
-                )
 
     def match(self, scope: Scope) -> Match[T] | None:
         """The documented path the request's raw path matches (None: no documented path),
@@ -205,15 +185,21 @@ class Router(Generic[T]):
         path = raw.decode("latin-1") if raw else quote(scope["path"])
         path = path.split("?", 1)[0]
         segments = path.split("/")[1:]
-        found = self._hit(self.root, segments, 0, scope["method"], ())
-        if found is not None:
-            node, (route, target), values = found
-            # the segments' names are the first route's that built them: each route's own
-            raw = dict(zip(self.names[route.template], values, strict=True))
-            decoded = {k: unquote(v) for k, v in raw.items()} if "%" in path else raw.copy()
-            return Match(route, target, node.allowed, decoded, raw)
-        for node, walked in self._walk(self.root, segments, 0, []):  # 405: the first path
-            names = self.names[next(iter(node.methods.values()))[0].template]
-            params = [(name, value) for name, (_, value) in zip(names, walked, strict=True)]
+        method = scope["method"]
+
+        def for_method(node: _Node[T]) -> tuple[Route, T] | None:
+            methods = node.methods
+            return methods.get(method) or (methods.get("GET") if method == "HEAD" else None)
+
+        found = self._first(self.root, segments, 0, (), for_method)
+        documented = found or self._first(  # for a 405: the first path documented at all
+            self.root, segments, 0, (), lambda node: next(iter(node.methods.values()), None)
+        )
+        if documented is None:
+            return None
+        node, (route, target), values = documented
+        # the segments' names are the first route's that built them: each route's own
+        params = list(zip(self.names[route.template], values, strict=True))
+        if found is None:
             return Match(None, None, node.allowed, _decoded(params), dict(params))
-        return None
+        return Match(route, target, node.allowed, _decoded(params), dict(params))
