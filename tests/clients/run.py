@@ -35,7 +35,8 @@ from typing import Any
 import httpx
 
 from contracts import find_specs, load_contract
-from contracts.requests import case_request
+from contracts.catalog import Contract, Operation
+from contracts.requests import Request, case_request
 from contracts.verify.documented import example_requests as verify_example_requests
 
 HERE = Path(__file__).resolve().parent
@@ -70,23 +71,45 @@ def documented_cases() -> list[DocumentedCase]:
         operation = contract.operation(contract.scenarios.operation)
         for case in contract.scenarios.cases:
             request = case_request(contract, operation, case)
+            expect = case.expect
             cases.append(
-                DocumentedCase(
-                    api=contract.api_id,
-                    name=case.name,
-                    summary=case.summary,
-                    method=operation.method.upper(),
-                    path=operation.path,
-                    path_params=dict(request.path),
-                    query=dict(request.query),
-                    headers=request.all_headers(contract),
-                    has_body=request.has_body,
-                    body=request.body,
-                    status=case.expect.status,
-                    media_type=case.expect.media_type,
+                _case(
+                    contract,
+                    operation,
+                    request,
+                    case.name,
+                    case.summary,
+                    expect.status,
+                    expect.media_type,
                 )
             )
     return cases
+
+
+def _case(
+    contract: Contract,
+    operation: Operation,
+    request: Request,
+    name: str,
+    summary: str,
+    status: int,
+    media_type: str,
+) -> DocumentedCase:
+    """The case as the clients send it: `request` on the wire, answered with `status`."""
+    return DocumentedCase(
+        api=contract.api_id,
+        name=name,
+        summary=summary,
+        method=operation.method.upper(),
+        path=operation.path,
+        path_params=dict(request.path),
+        query=dict(request.query),
+        headers=request.all_headers(contract),
+        has_body=request.has_body,
+        body=request.body,
+        status=status,
+        media_type=media_type,
+    )
 
 
 def documented_examples() -> list[DocumentedCase]:
@@ -101,20 +124,12 @@ def documented_examples() -> list[DocumentedCase]:
             success = min(s for s in operation.responses if s.startswith("2"))
             for name, request, _ in verify_example_requests(contract, operation):
                 paired = operation.response_example(pairs.get(name, ""))
+                status = int(paired[0].status if paired else success)
+                media_type = paired[1] if paired else "application/json"
+                summary = f"request example {name}"
                 cases.append(
-                    DocumentedCase(
-                        api=contract.api_id,
-                        name=f"example {name}",
-                        summary=f"request example {name}",
-                        method=operation.method.upper(),
-                        path=operation.path,
-                        path_params=dict(request.path),
-                        query=dict(request.query),
-                        headers=request.all_headers(contract),
-                        has_body=request.has_body,
-                        body=request.body,
-                        status=int(paired[0].status if paired else success),
-                        media_type=paired[1] if paired else "application/json",
+                    _case(
+                        contract, operation, request, f"example {name}", summary, status, media_type
                     )
                 )
     return cases
