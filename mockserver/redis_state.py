@@ -237,7 +237,8 @@ class RedisState:
         self._in_flight = 0
         self._dropped = 0
         self._problem: str | None = None  # why Redis cannot be used now
-        self._catching_up = False  # entries kept while Redis was away are still unwritten
+        # entries numbered when written (kept while Redis was away) are still unwritten
+        self._catching_up = False
         # requests given seq 0 (numbered when written) whose entries are not recorded yet:
         # until they are, later requests are numbered when written too, after them
         self._provisional = 0
@@ -259,8 +260,9 @@ class RedisState:
     def record(self, entry: JournalEntry) -> None:
         if self._wake is None:
             self._start()
-        if entry.seq == 0 and self._provisional:
-            self._provisional -= 1
+        if entry.seq == 0:  # numbered when written: so is every request until it is
+            self._provisional = max(self._provisional - 1, 0)
+            self._catching_up = True
         self._pending.append(entry)
         if len(self._pending) > self._buffer_size:
             self._pending.popleft()
@@ -316,6 +318,9 @@ class RedisState:
             cause = cause or TimeoutError(f"no answer to INCRBY in {_NUMBER_TIMEOUT:g} s")
             self._problem = self._problem or self._unreachable(cause)
             self._catching_up = True
+        if self._problem is not None or self._catching_up or self._provisional:
+            # This batch failed, or an earlier one did (its INCRBY was out, pipelined, when
+            # this one was sent): numbered when written, after the requests before it.
             for waiting in batch:
                 if not waiting.done():  # (a cancelled request's is)
                     self._provisional += 1
