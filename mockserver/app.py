@@ -297,7 +297,7 @@ class MockServer:
         self.config = config
         self.contracts = contracts
         self.state: State = state_for(config, {c.api_id: c.scenarios for c in contracts})
-        self.sequence = self.state.sequence
+        self.numbering = self.state.numbering
         self.access = Access.build(config.host, config.allowed_hosts, config.admin_token)
         # The credentials each API's spec declares: masked in the journal.
         self.declared = {c.api_id: Declared.of(c.security_schemes) for c in contracts}
@@ -343,15 +343,29 @@ class MockServer:
             return
         await self.app(scope, receive, send)
 
+    def received(self, scope: Scope) -> None:
+        """A request's head has arrived (called by the HTTP protocol, `connections`, before
+        any request's task runs): a shared state numbers it now, so that the requests
+        received together share one `INCRBY`."""
+        if self.numbering is not None and not (
+            self.admin is not None and is_admin_path(scope["path"])
+        ):
+            scope["flowcontract"] = note = RequestNote()
+            self.numbering(note)
+
     async def _api(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Limits, then the dispatcher; every request journaled once, whatever its fate."""
         start = time.perf_counter()
         session, wrong_session = take_session(scope)
-        scope["flowcontract"] = note = RequestNote(session=session)
+        note: RequestNote | None = scope.get("flowcontract")
+        if note is None:  # (not numbered on receipt by `received`)
+            scope["flowcontract"] = note = RequestNote(session=session)
+            if self.numbering is not None:
+                self.numbering(note)
+        else:
+            note.session = session
         raw, status, response = b"", 0, b""
         try:
-            if self.sequence is not None:
-                note.seq = await self.sequence()
             host = self.access.host_refusal(scope)
             refusal = (*host, None) if host is not None else self.limits.headers(scope)
             if refusal is None and wrong_session is not None:
@@ -389,8 +403,7 @@ class MockServer:
             api = mount.api_id if mount else None
         declared = self.declared.get(api, _NO_DECLARED) if api else _NO_DECLARED
         entry = JournalEntry.of(scope, api, raw, status, response, started, declared, note.session)
-        entry.seq = note.seq
-        self.state.record(entry)
+        self.state.record(entry, note)
         self.feed.notify()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -60,7 +60,7 @@ class RequestNote:
     path_params: dict[str, Any] | None = None  # typed by their schemas (validation)
     query: dict[str, Any] | None = None  # the documented query parameters, typed
     session: str = DEFAULT_SESSION  # `sessions.take_session`: the header or `__session`
-    seq: int = 0  # given on receipt by a shared state (`State.sequence`), else by `record`
+    seq: int = 0  # given on receipt by a shared state (`State.numbering`), else by `record`
 
 
 def note_of(scope: Scope) -> RequestNote:

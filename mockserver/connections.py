@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import json
 import time
-from asyncio import AbstractEventLoop, Handle, TimerHandle, Transport
+from asyncio import AbstractEventLoop, Future, Handle, TimerHandle, Transport
+from collections.abc import Callable
 from typing import Any, Protocol, cast
 
 import uvicorn
@@ -69,6 +70,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self.header_timeout = mock_config.header_timeout
         self.header_cap = HEADER_CAP_FACTOR * mock_config.max_header_size
         self._started = 0.0
+        # a shared state's: each request numbered on receipt, each answer held until its
+        # request is numbered (`RedisState`, through the connection's `_Outbox`)
+        state = getattr(self.mock, "state", None)
+        shared = getattr(state, "numbering", None) is not None
+        self._received = self.mock.received if self.mock is not None and shared else None
+        self._before_answer: Callable[[], Future[Any] | None] | None = (
+            getattr(state, "before_answer", None) if shared else None
+        )
+        self._outbox: _Outbox | None = None
 
     def connection_made(self, transport: Transport) -> None:  # type: ignore[override]
         self._header_timer: TimerHandle | None = None
@@ -153,7 +163,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         before = self.cycle
         super().on_headers_complete()
         if self.cycle is not None and self.cycle is not before:
-            self.cycle.transport = cast(Transport, _HeadHeldTransport(self.transport, self.loop))
+            if self._before_answer is not None and self._outbox is None:
+                self._outbox = _Outbox(self.transport, self._before_answer)
+            held = _HeadHeldTransport(self.transport, self.loop, self._outbox)
+            self.cycle.transport = cast(Transport, held)
+            if self._received is not None:
+                self._received(self.cycle.scope)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -170,13 +185,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
 class _HeadHeldTransport:
     """The connection's transport as one response sees it: its first write (the head) is
-    held until the next write or the end of the loop's turn, whichever comes first."""
+    held until the next write or the end of the loop's turn, whichever comes first. With a
+    shared state it then goes through the connection's `_Outbox`, which holds it until the
+    request is numbered (`RedisState.before_answer`)."""
 
-    __slots__ = ("_first", "_flush", "_held", "_loop", "_transport")
+    __slots__ = ("_first", "_flush", "_held", "_loop", "_outbox", "_transport")
 
-    def __init__(self, transport: Transport, loop: AbstractEventLoop) -> None:
+    def __init__(
+        self, transport: Transport, loop: AbstractEventLoop, outbox: _Outbox | None = None
+    ) -> None:
         self._transport = transport
         self._loop = loop
+        self._outbox = outbox
         self._first = True
         self._held = b""
         self._flush: Handle | None = None
@@ -185,11 +205,16 @@ class _HeadHeldTransport:
         if self._flush is not None:  # the head is held: both go in one write
             self._flush.cancel()
             self._flush = None
-            self._transport.writelines((self._held, data))
+            if self._outbox is not None:
+                self._outbox.send((self._held, data))
+            else:
+                self._transport.writelines((self._held, data))
         elif self._first:
             self._first = False
             self._held = data
             self._flush = self._loop.call_soon(self._write_held)
+        elif self._outbox is not None:
+            self._outbox.send((data,))
         else:
             self._transport.write(data)
 
@@ -197,15 +222,68 @@ class _HeadHeldTransport:
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
-            if not self._transport.is_closing():
+            if self._outbox is not None:
+                self._outbox.send((self._held,))
+            elif not self._transport.is_closing():
                 self._transport.write(self._held)
 
     def close(self) -> None:
         self._write_held()
-        self._transport.close()
+        if self._outbox is not None:
+            self._outbox.close()
+        else:
+            self._transport.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
+
+
+class _Outbox:
+    """What one connection's answers write, in order, with a shared state: an answer leaves
+    once Redis has numbered the requests received before it (`before`, the state's
+    `before_answer`: None, or the future of the last numbering to wait for), so that a
+    request answered before another was sent has the smaller number on every instance.
+    Whatever is written meanwhile waits behind it; the numbering futures complete in the
+    order sent, so waiting for the newest covers the rest."""
+
+    __slots__ = ("_before", "_closing", "_gate", "_transport", "_waiting")
+
+    def __init__(self, transport: Transport, before: Callable[[], Future[Any] | None]) -> None:
+        self._transport = transport
+        self._before = before
+        self._gate: Future[Any] | None = None
+        self._waiting: list[bytes] | None = None
+        self._closing = False
+
+    def send(self, parts: tuple[bytes, ...]) -> None:
+        gate = self._before()
+        if gate is not None:
+            self._gate = gate
+        if self._waiting is not None:
+            self._waiting.extend(parts)
+        elif gate is not None:
+            self._waiting = list(parts)
+            gate.add_done_callback(self._release)
+        elif not self._transport.is_closing():
+            self._transport.writelines(parts)
+
+    def _release(self, _done: Future[Any]) -> None:
+        gate = self._gate
+        if gate is not None and not gate.done():  # a newer numbering to wait for
+            gate.add_done_callback(self._release)
+            return
+        self._gate = None
+        parts, self._waiting = self._waiting or [], None
+        if not self._transport.is_closing():
+            self._transport.writelines(parts)
+        if self._closing:
+            self._transport.close()
+
+    def close(self) -> None:
+        if self._waiting is not None:
+            self._closing = True  # once what waits is written
+        else:
+            self._transport.close()
 
 
 class _Journaling(Protocol):
@@ -213,6 +291,9 @@ class _Journaling(Protocol):
 
     config: MockConfig
     feed: JournalFeed
+    state: Any
+
+    def received(self, scope: Any) -> None: ...
 
     def record(
         self, scope: Any, raw: bytes, status: int, response: bytes, started: float

@@ -1,38 +1,45 @@
 """`RedisState`: the `State` interface over Redis, so several workers and instances of the
 mock are one mock: one journal in receive order, one reset, one set of sessions.
 
-Layout, every key under `flowcontract:` (a Lua script changes them, so each change is
-atomic for every instance):
+Layout, every key under `flowcontract:`:
 
-- `seq`: the global sequence; each entry's `seq` is given by `INCRBY` when it is written.
+- `seq`: the global sequence (`INCRBY`).
 - `e`: a hash, seq → the entry (`marshal`led `JournalEntry.row()`, secrets already
   masked by `redact.py` when the entry was made).
-- `all`: a sorted set of `"<seq> <session>"` by seq, the whole journal's order, from which
-  the bounds (entries, and bytes counted in `bytes`) drop the oldest.
+- `all`: a sorted set of `"<seq> <bytes> <session>"` by seq, the whole journal's order, from
+  which the bounds (entries, and bytes counted in `bytes`) drop the oldest.
 - `s:<session>`: a sorted set of the session's seqs (what `?session=NAME` reads).
-- `sessions`: a sorted set of session names by their last activity (Redis's clock); an
-  idle one past the TTL is dropped, its entries and preferences with it.
+- `sessions`: a sorted set of session names by their last activity (the writer's clock);
+  an idle one past the TTL is dropped, its entries and preferences with it.
 - `prefer`: a hash, session → its default preferences as JSON; a change is published on
   the `events` channel, and each instance keeps a local copy the request path reads.
 
+Numbering: each request is numbered as it is received, by one `INCRBY` for the requests
+received in one turn of the event loop (the HTTP protocol calls `numbering` as each head
+arrives). The request goes on meanwhile; its answer is held, by the protocol's transport,
+until Redis has answered that `INCRBY` (`before_answer`): so a request answered before
+another was sent has the smaller number, whichever instance answered each.
+
 Writes leave the request path: `record` puts the entry in a local buffer and the writer
-task sends what has gathered in 5 ms in one script call (`EVALSHA`). Each request is
-numbered as it is received (`sequence`: one `INCRBY` for the requests received in one turn
-of the event loop), so the order is the order received across instances although entries
-are written later. Both travel on plain RESP connections (`resp.RespPipe`); redis-py
-serves the admin API and the preferences' channel. While Redis cannot be reached, the
-buffer keeps up to `buffer_size` entries (the oldest dropped beyond it, and counted),
-`/__mock/health` says `degraded` with the reason, and the writer retries until Redis is
-back.
+sends what gathered in 5 ms as one transaction of plain commands (`HSET`, `ZADD`, `INCRBY`;
+the entries never pass through Lua, where each KB costs Redis about a microsecond), ending
+with a small script that keeps the bounds and drops idle sessions. Numbering and writes
+travel on plain RESP connections (`resp.RespPipe`); redis-py serves the admin API and the
+preferences' channel. While Redis cannot be reached, the buffer keeps up to `buffer_size`
+entries (the oldest dropped beyond it, and counted), `/__mock/health` says `degraded` with
+the reason, requests are numbered when written (after those kept), and the writer retries
+until Redis is back.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import marshal
+import time
 from collections import deque
 from collections.abc import Mapping
 from typing import Any, cast
@@ -46,9 +53,10 @@ from redis.retry import Retry
 from contracts.errors import UsageError
 from contracts.scenarios import Fixture, Scenarios
 
+from .asgi import RequestNote
 from .config import MockConfig
 from .negotiate import Preference
-from .resp import RespPipe
+from .resp import RespPipe, command, encoded
 from .sessions import DEFAULT_SESSION
 from .state import JournalEntry, StateUnavailable, initial_fixtures
 
@@ -57,12 +65,18 @@ __all__ = ["RedisState", "check_reachable", "redis_location"]
 log = logging.getLogger("mockserver")
 
 _PREFIX = "flowcontract:"
-_BATCH = 256  # entries one script call writes at most
-_GATHER = 0.005  # seconds the writer waits for more entries before it writes (~70 µs a call)
+_SEQ, _ENTRIES, _ALL, _BYTES, _SESSIONS = (
+    f"{_PREFIX}{key}" for key in ("seq", "e", "all", "bytes", "sessions")
+)
+_BATCH = 512  # entries one transaction writes at most
+_GATHER = 0.005  # seconds the writer waits for more entries before it writes
+_SWEEP = 1.0  # seconds between two looks for idle sessions (by one writer)
 _NUMBER_TIMEOUT = 2.0  # seconds a numbering INCRBY may take before Redis counts as away
-_WRITE_TIMEOUT = 5.0  # seconds one script call writing entries may take
+_WRITE_TIMEOUT = 5.0  # seconds one transaction writing entries may take
 _RETRY_DELAY = 0.2  # seconds between two tries of an unreachable Redis
 _UNREACHABLE = (redis.ConnectionError, redis.TimeoutError, OSError)
+# RequestNote.seq while its INCRBY is out: its entry not recorded yet, or recorded
+_ASKED, _ASKED_RECORDED = -1, -2
 
 # Drops a session's entries (keys: e, all, bytes, s:<session>).
 _DROP_SESSION = """
@@ -70,69 +84,49 @@ local function drop_session(p, session)
   local index = p .. 's:' .. session
   local seqs = redis.call('ZRANGE', index, 0, -1)
   local freed = 0
-  for _, seq in ipairs(seqs) do
-    freed = freed + redis.call('HSTRLEN', p .. 'e', seq)
-    redis.call('HDEL', p .. 'e', seq)
-    redis.call('ZREM', p .. 'all', seq .. ' ' .. session)
+  for start = 1, #seqs, 1000 do  -- Lua's unpack has a bound
+    local chunk, members = {}, {}
+    for i = start, math.min(start + 999, #seqs) do
+      local size = redis.call('HSTRLEN', p .. 'e', seqs[i])
+      freed = freed + size
+      chunk[#chunk + 1] = seqs[i]
+      members[#members + 1] = seqs[i] .. ' ' .. size .. ' ' .. session
+    end
+    redis.call('HDEL', p .. 'e', unpack(chunk))
+    redis.call('ZREM', p .. 'all', unpack(members))
   end
   redis.call('DEL', index)
   if freed > 0 then redis.call('DECRBY', p .. 'bytes', freed) end
 end
 """
 
-# ARGV: prefix, size, max bytes, ttl, default session, then (session, seq, entry) for
-# each entry; a seq of 0 (taken while Redis was away) is given here. Returns the seqs.
-_RECORD = (
+# The bounds, then the idle sessions. ARGV: prefix, size, max bytes, idle before (a time;
+# 0: do not look), the default session (never dropped).
+_TIDY = (
     _DROP_SESSION
     + """
 local p = ARGV[1]
-local size, max_bytes, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local size, max_bytes, idle_before = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local default = ARGV[5]
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local given, added = {}, 0
-local blobs, order, by_session = {}, {}, {}  -- one variadic call each, not one per entry
-for i = 6, #ARGV, 3 do
-  local session, seq, blob = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
-  if seq == 0 then seq = redis.call('INCR', p .. 'seq') end
-  given[#given + 1] = seq
-  blobs[#blobs + 1] = seq
-  blobs[#blobs + 1] = blob
-  order[#order + 1] = seq
-  order[#order + 1] = seq .. ' ' .. session
-  local index = by_session[session]
-  if index == nil then index = {}; by_session[session] = index end
-  index[#index + 1] = seq
-  index[#index + 1] = seq
-  added = added + #blob
-end
-if #given > 0 then
-  redis.call('HSET', p .. 'e', unpack(blobs))
-  redis.call('ZADD', p .. 'all', unpack(order))
-  for session, index in pairs(by_session) do
-    redis.call('ZADD', p .. 's:' .. session, unpack(index))
-    redis.call('ZADD', p .. 'sessions', now, session)
-  end
-end
-local bytes = redis.call('INCRBY', p .. 'bytes', added)
-local function drop(oldest)
+local bytes = tonumber(redis.call('GET', p .. 'bytes') or '0')
+local function drop(oldest)  -- `all`'s oldest members, with their scores
   if #oldest == 0 then return 0 end
-  local freed, seqs, gone = 0, {}, {}
+  local freed, seqs, newest = 0, {}, {}
   for j = 1, #oldest, 2 do
-    local seq, session = string.match(oldest[j], '^(%d+) (.+)$')
-    freed = freed + redis.call('HSTRLEN', p .. 'e', seq)
+    local seq, n, session = string.match(oldest[j], '^(%d+) (%d+) (.*)$')
+    freed = freed + tonumber(n)
     seqs[#seqs + 1] = seq
-    local index = gone[session]
-    if index == nil then index = {}; gone[session] = index end
-    index[#index + 1] = seq
+    newest[session] = seq  -- in order: the session's newest entry dropped
   end
   redis.call('HDEL', p .. 'e', unpack(seqs))
-  for session, index in pairs(gone) do redis.call('ZREM', p .. 's:' .. session, unpack(index)) end
-  if freed > 0 then bytes = redis.call('DECRBY', p .. 'bytes', freed) end
+  for session, seq in pairs(newest) do
+    redis.call('ZREMRANGEBYSCORE', p .. 's:' .. session, '-inf', seq)
+  end
+  bytes = redis.call('DECRBY', p .. 'bytes', freed)
   return #oldest
 end
 local excess = redis.call('ZCARD', p .. 'all') - size
-while excess > 0 do  -- at most 1,000 at a time: Lua's unpack has a bound
+while excess > 0 do
   local n = math.min(excess, 1000)
   drop(redis.call('ZPOPMIN', p .. 'all', n))
   excess = excess - n
@@ -140,18 +134,21 @@ end
 while bytes > max_bytes do
   if drop(redis.call('ZPOPMIN', p .. 'all')) == 0 then break end
 end
-local changed = false
-for _, session in ipairs(redis.call('ZRANGEBYSCORE', p .. 'sessions', '-inf', '(' .. (now - ttl))) do
-  if session ~= default then
-    drop_session(p, session)
-    redis.call('ZREM', p .. 'sessions', session)
-    if redis.call('HDEL', p .. 'prefer', session) > 0 then changed = true end
+if idle_before > 0 then
+  local changed = false
+  for _, session in ipairs(redis.call('ZRANGEBYSCORE', p .. 'sessions', '-inf', '(' .. idle_before)) do
+    if session ~= default then
+      drop_session(p, session)
+      redis.call('ZREM', p .. 'sessions', session)
+      if redis.call('HDEL', p .. 'prefer', session) > 0 then changed = true end
+    end
   end
+  if changed then redis.call('PUBLISH', p .. 'events', 'prefer') end
 end
-if changed then redis.call('PUBLISH', p .. 'events', 'prefer') end
-return given
+return 1
 """
 )
+_TIDY_SHA = hashlib.sha1(_TIDY.encode()).hexdigest()
 
 # ARGV: prefix, session ('' for every session), the default session (kept in `sessions`).
 _RESET = (
@@ -174,7 +171,7 @@ return 1
 """
 )
 
-# ARGV: prefix, session, preferences as JSON ('' to clear them).
+# ARGV: prefix, session, preferences as JSON ('' to clear them), now.
 _PREFER = """
 local p = ARGV[1]
 if ARGV[3] == '' then
@@ -182,8 +179,7 @@ if ARGV[3] == '' then
 else
   redis.call('HSET', p .. 'prefer', ARGV[2], ARGV[3])
 end
-local clock = redis.call('TIME')
-redis.call('ZADD', p .. 'sessions', tonumber(clock[1]) + tonumber(clock[2]) / 1000000, ARGV[2])
+redis.call('ZADD', p .. 'sessions', ARGV[4], ARGV[2])
 redis.call('PUBLISH', p .. 'events', 'prefer')
 return 1
 """
@@ -233,7 +229,8 @@ class RedisState:
         self._fixtures = initial_fixtures(scenarios)
         self._limits = (config.journal_size, config.journal_bytes, config.session_ttl)
         self._buffer_size = config.state_buffer
-        self._pending: deque[JournalEntry] = deque()
+        # recorded entries, each with its request's note while its number is out
+        self._pending: deque[tuple[JournalEntry, RequestNote | None]] = deque()
         self._in_flight = 0
         self._dropped = 0
         self._problem: str | None = None  # why Redis cannot be used now
@@ -246,24 +243,34 @@ class RedisState:
         self._client: aioredis.Redis | None = None
         self._wake: asyncio.Event | None = None
         self._drained: asyncio.Event | None = None
+        self._answered: asyncio.Event | None = None  # a numbering INCRBY answered
         self._tasks: list[asyncio.Task[None]] = []
-        self._numbering: list[asyncio.Future[int]] = []  # this turn's requests to number
+        self._numbering: list[RequestNote] = []  # received, their INCRBY not sent yet
+        self._last_numbering: asyncio.Future[Any] | None = None  # the last INCRBY sent
+        self._sent = 0  # numbering INCRBYs sent (a serial number for each)
+        self._forced_through = 0  # those up to this one are numbered when written
+        self._swept = 0.0
         # the numbering's INCRBY and the journal's writes: see `resp` for why not redis-py
         self._pipe, self._writes = RespPipe(url), RespPipe(url)
-        self.sequence = self._sequence
+        self.numbering = self._number
 
-    # -- the request path: never waits for Redis
+    # -- the request path: never waits for Redis (an answer may: `before_answer`)
 
     def fixture(self, api: str, workflow_id: str, session: str = DEFAULT_SESSION) -> Fixture | None:
         return self._fixtures.get(api, {}).get(workflow_id)
 
-    def record(self, entry: JournalEntry) -> None:
+    def record(self, entry: JournalEntry, note: RequestNote | None = None) -> None:
         if self._wake is None:
             self._start()
-        if entry.seq == 0:  # numbered when written: so is every request until it is
+        seq = note.seq if note is not None else entry.seq
+        if seq == _ASKED:
+            note.seq = _ASKED_RECORDED  # type: ignore[union-attr]
+        elif seq == 0:  # numbered when written: so is every request until it is
             self._provisional = max(self._provisional - 1, 0)
             self._catching_up = True
-        self._pending.append(entry)
+        elif seq > 0:
+            entry.seq = seq
+        self._pending.append((entry, note if seq < 0 else None))
         if len(self._pending) > self._buffer_size:
             self._pending.popleft()
             self._dropped += 1
@@ -280,62 +287,83 @@ class RedisState:
     def preferences(self, session: str = DEFAULT_SESSION) -> Mapping[str, Preference]:
         return self._preferences.get(session, {})
 
-    async def _sequence(self) -> int:
-        """The request's place in the one order, taken as it is received, before its answer
-        is sent: a request answered before another was sent comes first, whichever instance
-        answered each. The requests received in one turn of the event loop share one
-        `INCRBY`, sent at the turn's end without waiting for the previous one (Redis answers
-        them in the order sent). 0 while Redis is away and until what was kept meanwhile
-        is written: those entries are numbered as they are written, in the order received,
-        and so is every request received before the last of them is recorded (numbered on
-        receipt, it would come before one received earlier)."""
+    def _number(self, note: RequestNote) -> None:
+        """Number a request as it is received, into `note.seq` once Redis answers (the
+        request goes on meanwhile). The requests received in one turn of the event loop
+        share one `INCRBY`, sent by `before_answer`. 0 while Redis is away and until what
+        was kept meanwhile is written: those entries are numbered as they are written, in
+        the order recorded, and so is every request received before the last of them is
+        recorded (numbered on receipt, it would come before one recorded earlier)."""
         if self._problem is not None or self._catching_up or self._provisional:
             self._provisional += 1
-            return 0
-        loop = asyncio.get_running_loop()
-        waiting = loop.create_future()
+            return
+        note.seq = _ASKED
         if not self._numbering:
-            loop.call_soon(self._number)
-        self._numbering.append(waiting)
-        seq: int = await waiting
-        return seq
+            asyncio.get_running_loop().call_soon(self.before_answer)
+        self._numbering.append(note)
 
-    def _number(self) -> None:
-        batch, self._numbering = self._numbering, []
-        reply = self._pipe.send("INCRBY", f"{_PREFIX}seq", len(batch))
-        timer = asyncio.get_running_loop().call_later(_NUMBER_TIMEOUT, reply.cancel)
-        reply.add_done_callback(lambda done: self._numbered(batch, done, timer))
+    def before_answer(self) -> asyncio.Future[Any] | None:
+        """Send the numbering of the requests received so far; what an answer about to
+        leave must wait for: the last numbering `INCRBY` while Redis has not answered it
+        (None once it has). Called by the HTTP protocol's transport before the first byte
+        of each answer, and at the end of each turn of the loop in which requests were
+        received. Each `INCRBY` is sent without waiting for the one before (Redis answers
+        a connection's commands in the order sent)."""
+        if self._numbering:
+            batch, self._numbering = self._numbering, []
+            self._sent += 1
+            sent = self._sent
+            reply = self._pipe.send("INCRBY", _SEQ, len(batch))
+            timer = asyncio.get_running_loop().call_later(_NUMBER_TIMEOUT, reply.cancel)
+            reply.add_done_callback(lambda done: self._numbered(batch, sent, done, timer))
+            self._last_numbering = reply
+        last = self._last_numbering
+        return last if last is not None and not last.done() else None
 
     def _numbered(
         self,
-        batch: list[asyncio.Future[int]],
+        batch: list[RequestNote],
+        sent: int,
         reply: asyncio.Future[Any],
         timer: asyncio.TimerHandle,
     ) -> None:
         timer.cancel()
+        if self._answered is not None:
+            self._answered.set()
         if reply.cancelled() or reply.exception() is not None:
             cause = reply.exception() if not reply.cancelled() else None
             cause = cause or TimeoutError(f"no answer to INCRBY in {_NUMBER_TIMEOUT:g} s")
             self._problem = self._problem or self._unreachable(cause)
             self._catching_up = True
-        if self._problem is not None or self._catching_up or self._provisional:
-            # This batch failed, or an earlier one did (its INCRBY was out, pipelined, when
-            # this one was sent): numbered when written, after the requests before it.
-            for waiting in batch:
-                if not waiting.done():  # (a cancelled request's is)
+        if (
+            self._problem is not None
+            or self._catching_up
+            or self._provisional
+            or sent <= self._forced_through
+        ):
+            # This batch failed, or Redis is away or what was kept meanwhile is not all
+            # written, or an earlier batch was numbered when written (this one's INCRBY was
+            # out then, pipelined): numbered when written, after the requests before it. So
+            # is every batch out now, whatever happens meanwhile (their requests were
+            # received after this one's).
+            self._forced_through = self._sent
+            for note in batch:
+                if note.seq == _ASKED:  # its entry is not recorded yet
                     self._provisional += 1
-                    waiting.set_result(0)
+                note.seq = 0
+            self._catching_up = True
             return
         first = int(reply.result()) - len(batch) + 1
-        for seq, waiting in enumerate(batch, start=first):
-            if not waiting.done():
-                waiting.set_result(seq)
+        for seq, note in enumerate(batch, start=first):
+            note.seq = seq
 
     # -- the admin API
 
     async def set_preferences(self, session: str, chosen: Mapping[str, Preference]) -> None:
         described = {api: [p.code, p.example, p.dynamic] for api, p in chosen.items()}
-        await self._call(_PREFER, session, json.dumps(described) if described else "")
+        await self._call(
+            _PREFER, session, json.dumps(described) if described else "", repr(time.time())
+        )
         if chosen:
             self._preferences[session] = dict(chosen)
         else:
@@ -432,7 +460,7 @@ class RedisState:
             self._client = None
         self._pipe.close()
         self._writes.close()
-        self._wake = self._drained = None
+        self._wake = self._drained = self._answered = None
 
     # -- behind
 
@@ -452,6 +480,7 @@ class RedisState:
         if self._wake is not None:
             return
         self._wake, self._drained = asyncio.Event(), asyncio.Event()
+        self._answered = asyncio.Event()
         self._drained.set()
         loop = asyncio.get_running_loop()
         self._tasks = [loop.create_task(self._write()), loop.create_task(self._listen())]
@@ -476,28 +505,28 @@ class RedisState:
 
     async def _write(self) -> None:
         assert self._wake is not None and self._drained is not None
-        size, max_bytes, ttl = self._limits
-        limits = (_PREFIX, str(size), str(max_bytes), str(ttl), DEFAULT_SESSION)
         while True:
             await self._wake.wait()
-            if len(self._pending) < _BATCH:  # gather: one script call for many requests
-                await asyncio.sleep(_GATHER)
             self._wake.clear()
             while self._pending:
-                batch = [self._pending.popleft() for _ in range(min(_BATCH, len(self._pending)))]
+                if len(self._pending) < _BATCH:  # gather: one transaction for many requests
+                    await asyncio.sleep(_GATHER)
+                batch = self._numbered_entries()
+                if not batch:  # the first one's INCRBY is out: answered (or failed) in 2 s
+                    assert self._answered is not None
+                    self._answered.clear()
+                    await self._answered.wait()
+                    continue
                 self._in_flight = len(batch)
-                args: list[str | bytes] = list(limits)
-                for entry in batch:
-                    args += (entry.session, str(entry.seq), marshal.dumps(entry.row()))
                 try:
                     async with asyncio.timeout(_WRITE_TIMEOUT):
-                        given = cast(list[int], await self._writes.script(_RECORD, *args))
+                        await self._send(batch)
                 except (*_UNREACHABLE, redis.RedisError) as exc:
                     if self._problem is None:
                         log.warning("%s; journal entries kept locally until it is back", exc)
                     self._problem = self._unreachable(exc)
                     self._catching_up = True
-                    self._pending.extendleft(reversed(batch))
+                    self._pending.extendleft((entry, None) for entry in reversed(batch))
                     while len(self._pending) > self._buffer_size:
                         self._pending.popleft()
                         self._dropped += 1
@@ -505,13 +534,77 @@ class RedisState:
                     await asyncio.sleep(_RETRY_DELAY)
                     continue
                 self._in_flight = 0
-                for entry, seq in zip(batch, given, strict=True):
-                    entry.seq = int(seq)
                 if self._problem is not None:
                     log.warning("Redis at %s is back: journal entries written", self.location)
                     self._problem = None
             self._catching_up = False
             self._drained.set()
+
+    def _numbered_entries(self) -> list[JournalEntry]:
+        """The pending entries, in the order recorded, up to the first whose `INCRBY` is
+        still out (at most `_BATCH`): one numbered when written must not pass it, as it
+        may be numbered when written too."""
+        batch: list[JournalEntry] = []
+        pending = self._pending
+        while pending and len(batch) < _BATCH:
+            entry, note = pending[0]
+            if note is not None:
+                if note.seq < 0:
+                    break
+                entry.seq = note.seq
+            pending.popleft()
+            batch.append(entry)
+        return batch
+
+    async def _send(self, batch: list[JournalEntry]) -> None:
+        """One transaction: the entries, their places in the orders, the bytes, the
+        sessions' activity, then the bounds (`_TIDY`). Entries numbered when written get
+        their numbers first, in the order recorded. Written again after a failure, an
+        entry keeps its number: only `bytes` may count it twice (the bounds then drop a
+        little early)."""
+        unnumbered = [entry for entry in batch if entry.seq == 0]
+        if unnumbered:
+            last = cast(int, await self._writes.call("INCRBY", _SEQ, len(unnumbered)))
+            for given, entry in enumerate(unnumbered, start=last - len(unnumbered) + 1):
+                entry.seq = given
+        # the commands' arguments, encoded here (RESP bulk strings): most of the writer's
+        # time per request is this loop
+        blobs: list[bytes] = []
+        order: list[bytes] = []
+        by_session: dict[str, list[bytes]] = {}
+        added = 0
+        for entry in batch:
+            seq = b"%d" % entry.seq
+            blob = marshal.dumps(entry.row())
+            member = b"%b %d %b" % (seq, len(blob), entry.session.encode())
+            number = b"$%d\r\n%b\r\n" % (len(seq), seq)
+            blobs.append(b"%b$%d\r\n%b\r\n" % (number, len(blob), blob))
+            order.append(b"%b$%d\r\n%b\r\n" % (number, len(member), member))
+            index = by_session.get(entry.session)
+            if index is None:
+                index = by_session[entry.session] = []
+            index.append(number * 2)
+            added += len(blob)
+        now = time.time()
+        size, max_bytes, ttl = self._limits
+        idle_before = 0.0
+        if now - self._swept >= _SWEEP:
+            self._swept, idle_before = now, now - ttl
+        tidy = (_PREFIX, size, max_bytes, repr(idle_before), DEFAULT_SESSION)
+        commands = [
+            encoded(("HSET", _ENTRIES), blobs, 2),
+            encoded(("ZADD", _ALL), order, 2),
+            *(encoded(("ZADD", f"{_PREFIX}s:{n}"), index, 2) for n, index in by_session.items()),
+            command("ZADD", _SESSIONS, *(x for name in by_session for x in (repr(now), name))),
+            command("INCRBY", _BYTES, added),
+            command("EVALSHA", _TIDY_SHA, 0, *tidy),
+        ]
+        replies = cast(list[Any], await self._writes.transaction(commands))
+        tidied = replies[-1]
+        if isinstance(tidied, redis.ResponseError) and str(tidied).startswith("NOSCRIPT"):
+            await self._writes.script(_TIDY, *tidy)  # (Redis restarted: sent whole, once)
+        elif failed := [r for r in replies if isinstance(r, redis.ResponseError)]:
+            log.warning("Redis refused part of a journal write: %s", failed[0])
 
     async def _load_preferences(self) -> None:
         stored = await self._connected().hgetall(f"{_PREFIX}prefer")

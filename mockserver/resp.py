@@ -34,12 +34,23 @@ __all__ = ["RespPipe"]
 Reply = int | bytes | list[Any] | None
 
 
-def _command(args: tuple[str | bytes | int, ...]) -> bytes:
+def command(*args: str | bytes | int) -> bytes:
+    """A command as Redis reads it (RESP: an array of bulk strings)."""
     parts = [b"*%d\r\n" % len(args)]
     for arg in args:
         raw = arg if isinstance(arg, bytes) else str(arg).encode()
         parts.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
     return b"".join(parts)
+
+
+_MULTI, _EXEC = command("MULTI"), command("EXEC")
+
+
+def encoded(head: tuple[str, ...], items: list[bytes], per_item: int) -> bytes:
+    """A command: the words `head`, then `items`, each `per_item` arguments already encoded
+    as RESP bulk strings (`$<size>\\r\\n<bytes>\\r\\n` each)."""
+    words = [b"$%d\r\n%s\r\n" % (len(word), word.encode()) for word in head]
+    return b"".join((b"*%d\r\n" % (len(head) + per_item * len(items)), *words, *items))
 
 
 def _parse(buffer: bytearray, at: int) -> tuple[Reply | redis.ResponseError, int] | None:
@@ -80,7 +91,8 @@ def _parse(buffer: bytearray, at: int) -> tuple[Reply | redis.ResponseError, int
 class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.waiting: deque[asyncio.Future[Reply]] = deque()
+        # a future per command sent, None for a reply nobody reads (inside a transaction)
+        self.waiting: deque[asyncio.Future[Reply] | None] = deque()
         self.buffer = bytearray()
         self.lost: Exception | None = None
 
@@ -95,7 +107,7 @@ class _Protocol(asyncio.Protocol):
             while self.waiting and (parsed := _parse(buffer, at)) is not None:
                 reply, at = parsed
                 waiting = self.waiting.popleft()
-                if waiting.done():  # its caller stopped waiting
+                if waiting is None or waiting.done():  # its caller stopped waiting
                     continue
                 if isinstance(reply, redis.ResponseError):
                     waiting.set_exception(reply)
@@ -112,7 +124,7 @@ class _Protocol(asyncio.Protocol):
         self.lost = redis.ConnectionError(f"connection to Redis lost: {exc or 'closed'}")
         while self.waiting:
             waiting = self.waiting.popleft()
-            if not waiting.done():
+            if waiting is not None and not waiting.done():
                 waiting.set_exception(self.lost)
 
 
@@ -127,6 +139,9 @@ class RespPipe:
         self._connect_timeout = connect_timeout
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Task[_Protocol] | None = None
+        # commands sent while not connected, in order: (encoded, the future of the reply)
+        self._backlog: deque[tuple[bytes, asyncio.Future[Reply]]] = deque()
+        self._flushing: asyncio.Task[None] | None = None  # (held: a task must be referenced)
 
     async def call(self, *args: str | bytes | int) -> Reply:
         return await self.send(*args)
@@ -144,14 +159,49 @@ class RespPipe:
 
     def send(self, *args: str | bytes | int) -> asyncio.Future[Reply]:
         """Send now (connected) or once connected; the future of the reply. Commands are
-        sent, and so answered, in the order of the calls."""
+        sent, and so answered, in the order of the calls: while a connection is being
+        made, they wait in line for it."""
         protocol = self._protocol
-        if protocol is not None and protocol.lost is None:
+        if protocol is not None and protocol.lost is None and not self._backlog:
             return self._send(protocol, args)
-        return asyncio.ensure_future(self._send_connected(args))
+        waiting: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._backlog.append((command(*args), waiting))
+        if len(self._backlog) == 1:
+            self._flushing = asyncio.get_running_loop().create_task(self._send_backlog())
+        return waiting
 
-    async def _send_connected(self, args: tuple[str | bytes | int, ...]) -> Reply:
-        return await self._send(await self._connect(), args)
+    async def transaction(self, commands: list[bytes]) -> Reply:
+        """`MULTI`, the commands (encoded: `command`, `encoded`) and `EXEC`, in one write:
+        `EXEC`'s reply, each command's reply in order (a `redis.ResponseError` for one that
+        failed)."""
+        protocol = self._protocol
+        if protocol is None or protocol.lost is not None:
+            protocol = await self._connect()
+        assert protocol.transport is not None
+        protocol.transport.write(b"".join((_MULTI, *commands, _EXEC)))
+        protocol.waiting.extend(None for _ in range(len(commands) + 1))
+        done: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        protocol.waiting.append(done)
+        return await done
+
+    async def _send_backlog(self) -> None:
+        try:
+            protocol = await self._connect()
+        except redis.ConnectionError as exc:
+            backlog, self._backlog = self._backlog, deque()
+            for _, waiting in backlog:
+                if not waiting.done():
+                    waiting.set_exception(exc)
+            return
+        backlog, self._backlog = self._backlog, deque()
+        for payload, waiting in backlog:
+            if waiting.done():  # its caller stopped waiting: not sent
+                continue
+            if protocol.lost is not None or protocol.transport is None:
+                waiting.set_exception(protocol.lost or redis.ConnectionError("not connected"))
+                continue
+            protocol.transport.write(payload)
+            protocol.waiting.append(waiting)
 
     def close(self) -> None:
         if self._protocol is not None and self._protocol.transport is not None:
@@ -162,7 +212,7 @@ class RespPipe:
     def _send(protocol: _Protocol, args: tuple[str | bytes | int, ...]) -> asyncio.Future[Reply]:
         waiting: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         assert protocol.transport is not None
-        protocol.transport.write(_command(args))
+        protocol.transport.write(command(*args))
         protocol.waiting.append(waiting)
         return waiting
 

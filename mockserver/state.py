@@ -15,7 +15,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -229,15 +229,17 @@ class State(Protocol):
     """Where the mock keeps what changes while it serves, per session."""
 
     @property
-    def sequence(self) -> Callable[[], Awaitable[int]] | None:
+    def numbering(self) -> Callable[[RequestNote], None] | None:
         """None when `record` numbers the entries; else what numbers each request as it is
-        received (a shared state: the order across instances is the order received)."""
+        received (a shared state: the order across instances), into `note.seq` (perhaps
+        later: the request does not wait for it)."""
 
     def fixture(self, api: str, workflow_id: str, session: str = DEFAULT_SESSION) -> Fixture | None:
         """A workflow's fixture, as the scenarios declare it (fixtures are read-only)."""
 
-    def record(self, entry: JournalEntry) -> None:
-        """Journal `entry` (its `seq` is given here or, for a shared state, when written)."""
+    def record(self, entry: JournalEntry, note: RequestNote | None = None) -> None:
+        """Journal `entry`, the answer to the request `note` describes (its `seq` is given
+        here or, for a shared state, by `numbering` or when written)."""
 
     def preferences(self, session: str = DEFAULT_SESSION) -> Mapping[str, Preference]:
         """The default preferences (`PUT /__mock/prefer`) of a session, by API id."""
@@ -413,7 +415,7 @@ class InMemoryState:
     (the ring drops them in its time)."""
 
     kind = "memory"
-    sequence = None  # `record` numbers the entries
+    numbering = None  # `record` numbers the entries
 
     def __init__(
         self,
@@ -452,7 +454,7 @@ class InMemoryState:
     def fixture(self, api: str, workflow_id: str, session: str = DEFAULT_SESSION) -> Fixture | None:
         return self._fixtures.get(api, {}).get(workflow_id)
 
-    def record(self, entry: JournalEntry) -> None:
+    def record(self, entry: JournalEntry, note: RequestNote | None = None) -> None:
         with self._lock:
             if entry.session != DEFAULT_SESSION:
                 self._session(entry.session, entry.time)  # before the seq: its floor

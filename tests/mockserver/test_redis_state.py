@@ -16,6 +16,7 @@ import json
 import marshal
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -23,7 +24,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -33,7 +34,7 @@ from contracts.scenarios import load_scenarios
 from mockserver.config import MockConfig
 from mockserver.negotiate import Preference
 from mockserver.redis_state import RedisState
-from mockserver.resp import RespPipe
+from mockserver.resp import RespPipe, command, encoded
 from mockserver.state import InMemoryState, JournalEntry, State
 from tests.conftest import SPECS
 from tests.mockserver.conftest import ADMIN, free_port, running
@@ -577,3 +578,69 @@ def test_resp_pipe_says_unreachable_as_redis_py_does() -> None:
 
     with pytest.raises(redis.ConnectionError, match="cannot connect to Redis"):
         asyncio.run(scenario())
+
+
+def test_resp_pipe_keeps_the_order_of_calls_made_while_it_connects(
+    redis_server: RedisProcess,
+) -> None:
+    """A call made once the connection is up but before those made while it was being
+    made are sent still goes after them (the numbering's order depends on it)."""
+
+    async def scenario() -> list[object]:
+        pipe = RespPipe(redis_server.url)
+        try:
+            first = [pipe.send("INCR", "resp:order") for _ in range(3)]  # not connected yet
+            while pipe._protocol is None:  # the moment the connection is made
+                await asyncio.sleep(0)
+            later = pipe.send("INCR", "resp:order")
+            return list(await asyncio.gather(*first, later))
+        finally:
+            pipe.close()
+
+    redis_server.flush()
+    assert asyncio.run(scenario()) == [1, 2, 3, 4]
+
+
+def test_resp_pipe_transaction_answers_each_command(redis_server: RedisProcess) -> None:
+    async def scenario() -> object:
+        pipe = RespPipe(redis_server.url)
+        try:
+            return await pipe.transaction(
+                [
+                    command("SET", "resp:t", "x"),
+                    encoded(("HSET", "resp:h"), [b"$1\r\na\r\n$2\r\n\r\n\r\n"], 2),
+                    command("LPUSH", "resp:t", "y"),  # WRONGTYPE, when run
+                    command("HGET", "resp:h", "a"),
+                ]
+            )
+        finally:
+            pipe.close()
+
+    redis_server.flush()
+    ok, added, wrong, value = cast(list[object], asyncio.run(scenario()))
+    assert (ok, added, value) == (b"OK", 1, b"\r\n")  # a value holding CRLF, sent as is
+    assert isinstance(wrong, redis.ResponseError) and "WRONGTYPE" in str(wrong)
+
+
+def test_an_answer_waits_until_redis_has_numbered_its_request(redis_server: RedisProcess) -> None:
+    """The request is handled without waiting for Redis, but its answer leaves only once
+    Redis has numbered it: what keeps the order across instances (Redis does not read its
+    connections strictly in the order data arrived on them)."""
+    redis_server.flush()
+    config = MockConfig(apis=("quiva",), state=redis_server.url)
+    with running(config) as (base, _), httpx.Client(base_url=base, timeout=10) as client:
+        assert _run(base, -1).status_code == 200
+        assert redis_server.process is not None
+        redis_server.process.send_signal(signal.SIGSTOP)
+        thaw = threading.Timer(0.4, redis_server.process.send_signal, (signal.SIGCONT,))
+        thaw.start()
+        try:
+            started = time.monotonic()
+            answer = client.post(RUN, json={"trigger": {"n": 0}}, headers=AUTH)
+            took = time.monotonic() - started
+        finally:
+            thaw.join()
+        assert answer.status_code == 200
+        assert took >= 0.35, f"answered after {took:.3f} s, while Redis was frozen"
+        health = client.get("/__mock/health").json()
+        assert health["status"] == "ok" and health["recorded_total"] >= 2
