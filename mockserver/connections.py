@@ -74,7 +74,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         # request is numbered (`RedisState`, through the connection's `_Outbox`)
         state = getattr(self.mock, "state", None)
         shared = getattr(state, "numbering", None) is not None
-        self._received = self.mock.received if self.mock is not None and shared else None
+        self._received: Callable[[Any], None] | None = (
+            getattr(self.mock, "received", None) if shared else None
+        )
         self._before_answer: Callable[[], Future[Any] | None] | None = (
             getattr(state, "before_answer", None) if shared else None
         )
@@ -105,26 +107,46 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if self._began and not answering:  # never inside another request's response
             detail = f"the request headers did not arrive within {self.header_timeout:g} s"
             self._refuse(408, "Request Timeout", "request-timeout", detail)
-        self.transport.close()
+        self._close()
+
+    def _open_outbox(self) -> None:
+        if self._before_answer is not None and self._outbox is None:
+            self._outbox = _Outbox(self.transport, self._before_answer)
+
+    def _close(self) -> None:
+        """Close the connection once the answers it holds (`_Outbox`) have left."""
+        if self._outbox is not None:
+            self._outbox.close()
+        else:
+            self.transport.close()
 
     def _refuse(self, status: int, reason: str, code: str, detail: str) -> None:
-        """Answer a request the app never saw, and journal it with what it sent so far."""
+        """Answer a request the app never saw, and journal it with what it sent so far
+        (behind the answers the connection holds, numbered as they are)."""
         reply = _plain_reply(status, reason, code, detail)
-        self.transport.write(reply)
         if self.mock is None:
+            self.transport.write(reply)
             return
         target: bytes = getattr(self, "url", b"")  # set from the request's first byte
         path, _, query = target.partition(b"?")
         # The parser knows the method once the target began (before, it names method 0).
         method = self.parser.get_method().decode("latin-1") if target else "?"
-        scope = {
+        scope: dict[str, Any] = {
             "method": method,
             "path": path.decode("latin-1"),
             "query_string": query,
             "headers": self.headers or [],
             "client": self.client,
-            "flowcontract": RequestNote(rule=f"connection: {detail}"),
         }
+        if self._received is not None:
+            self._received(scope)
+            self._open_outbox()
+        note = scope.setdefault("flowcontract", RequestNote())
+        note.rule = f"connection: {detail}"
+        if self._outbox is not None:
+            self._outbox.send((reply,))
+        else:
+            self.transport.write(reply)
         self.mock.record(scope, b"", status, reply.partition(b"\r\n\r\n")[2], self._started)
 
     def shutdown(self) -> None:
@@ -163,8 +185,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         before = self.cycle
         super().on_headers_complete()
         if self.cycle is not None and self.cycle is not before:
-            if self._before_answer is not None and self._outbox is None:
-                self._outbox = _Outbox(self.transport, self._before_answer)
+            self._open_outbox()
             held = _HeadHeldTransport(self.transport, self.loop, self._outbox)
             self.cycle.transport = cast(Transport, held)
             if self._received is not None:
@@ -180,7 +201,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             super().send_400_response(msg)
             return
         self._refuse(431, "Request Header Fields Too Large", "headers-too-large", self._refusal)
-        self.transport.close()
+        self._close()
 
 
 class _HeadHeldTransport:

@@ -15,8 +15,10 @@ import http.client
 import json
 import marshal
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -644,3 +646,39 @@ def test_an_answer_waits_until_redis_has_numbered_its_request(redis_server: Redi
         assert took >= 0.35, f"answered after {took:.3f} s, while Redis was frozen"
         health = client.get("/__mock/health").json()
         assert health["status"] == "ok" and health["recorded_total"] >= 2
+
+
+def test_a_refusal_by_the_protocol_waits_behind_a_held_answer(redis_server: RedisProcess) -> None:
+    """On one connection while Redis is frozen: an API request, whose answer is then held
+    until Redis numbers it, then one whose headers pass the protocol's cap (refused with
+    431 by the protocol, which then closes the connection). The 431 goes behind the held
+    answer, and the close waits for both."""
+    redis_server.flush()
+    config = MockConfig(apis=("quiva",), state=redis_server.url)
+    with running(config) as (base, app):
+        assert _run(base, -1).status_code == 200
+        body = b'{"trigger": {"n": 0}}'
+        first = (
+            b"POST %b HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: %b\r\n"
+            b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%b"
+            % (RUN.encode(), AUTH["Authorization"].encode(), len(body), body)
+        )
+        huge = b"x" * (5 * app.config.max_header_size)
+        second = b"GET /quiva/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: %b\r\n\r\n" % huge
+        port = int(base.rsplit(":", 1)[1])
+        assert redis_server.process is not None
+        redis_server.process.send_signal(signal.SIGSTOP)
+        thaw = threading.Timer(0.3, redis_server.process.send_signal, (signal.SIGCONT,))
+        thaw.start()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(first)
+                time.sleep(0.1)  # answered, and held
+                sock.sendall(second)
+                received = b""
+                while chunk := sock.recv(65536):
+                    received += chunk
+        finally:
+            thaw.join()
+        statuses = [int(code) for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", received)]
+        assert statuses == [200, 431], received[:300]
