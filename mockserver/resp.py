@@ -29,7 +29,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 
-__all__ = ["RespPipe"]
+__all__ = ["RespPipe", "command", "encoded"]
 
 Reply = int | bytes | list[Any] | None
 
@@ -173,7 +173,9 @@ class RespPipe:
     async def transaction(self, commands: list[bytes]) -> Reply:
         """`MULTI`, the commands (encoded: `command`, `encoded`) and `EXEC`, in one write:
         `EXEC`'s reply, each command's reply in order (a `redis.ResponseError` for one that
-        failed)."""
+        failed). After the calls `send` holds while it connects."""
+        if self._backlog and self._flushing is not None:
+            await asyncio.shield(self._flushing)
         protocol = self._protocol
         if protocol is None or protocol.lost is not None:
             protocol = await self._connect()

@@ -231,8 +231,9 @@ class State(Protocol):
     @property
     def numbering(self) -> Callable[[RequestNote], None] | None:
         """None when `record` numbers the entries; else what numbers each request as it is
-        received (a shared state: the order across instances), into `note.seq` (perhaps
-        later: the request does not wait for it)."""
+        received (a shared state: the order across instances), into `note.seq` once the
+        store answers. The request does not wait for it; its answer does (the HTTP
+        protocol asks the state's `before_answer`, see `connections._Outbox`)."""
 
     def fixture(self, api: str, workflow_id: str, session: str = DEFAULT_SESSION) -> Fixture | None:
         """A workflow's fixture, as the scenarios declare it (fixtures are read-only)."""
