@@ -668,12 +668,12 @@ def test_a_refusal_by_the_protocol_waits_behind_a_held_answer(redis_server: Redi
         port = int(base.rsplit(":", 1)[1])
         assert redis_server.process is not None
         redis_server.process.send_signal(signal.SIGSTOP)
-        thaw = threading.Timer(0.3, redis_server.process.send_signal, (signal.SIGCONT,))
+        thaw = threading.Timer(0.8, redis_server.process.send_signal, (signal.SIGCONT,))
         thaw.start()
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
                 sock.sendall(first)
-                time.sleep(0.1)  # answered, and held
+                time.sleep(0.3)  # answered, and held (Redis thaws at 0.8 s)
                 sock.sendall(second)
                 received = b""
                 while chunk := sock.recv(65536):
