@@ -152,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="memory",
         metavar="memory|redis://HOST:PORT/DB",
         help="where the journal, sessions and default preferences live (default memory); "
-        "workers and instances sharing one Redis are one mock (docs/scale-out.md)",
+        "workers and instances sharing one Redis are one mock (also rediss:// for TLS, "
+        "unix:///PATH?db=N for a socket; docs/scale-out.md)",
     )
     serve.add_argument(
         "--workers",
@@ -196,7 +197,9 @@ def config_from_args(args: argparse.Namespace) -> MockConfig:
         raise UsageError(f"--port {args.port} is not a TCP port")
     shared = args.state.startswith(("redis://", "rediss://", "unix://"))
     if args.state != "memory" and not shared:
-        raise UsageError(f"--state {args.state!r}: use memory or redis://HOST:PORT/DB")
+        raise UsageError(
+            f"--state {args.state!r}: use memory, redis://HOST:PORT/DB, rediss://... or unix://..."
+        )
     if args.workers > 1 and args.reload:
         raise UsageError("--reload and --workers cannot be combined")
     if args.workers > 1 and not shared:

@@ -43,7 +43,7 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from typing import Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import redis
 import redis.asyncio as aioredis
@@ -186,8 +186,12 @@ return 1
 
 
 def redis_location(url: str) -> str:
-    """`redis://HOST:PORT/DB` without the credentials a URL may carry (for messages)."""
+    """`redis://HOST:PORT/DB` (or `unix:///PATH?db=N`) without the credentials a URL may
+    carry (for messages)."""
     parts = urlsplit(url)
+    if parts.scheme == "unix":
+        db = parse_qs(parts.query).get("db", ["0"])[0]
+        return f"unix://{parts.path}?db={db}"
     host = parts.hostname or "localhost"
     return f"{parts.scheme}://{host}:{parts.port or 6379}{parts.path or '/0'}"
 

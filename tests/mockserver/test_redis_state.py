@@ -682,3 +682,48 @@ def test_a_refusal_by_the_protocol_waits_behind_a_held_answer(redis_server: Redi
             thaw.join()
         statuses = [int(code) for code in re.findall(rb"HTTP/1\.1 (\d{3}) ", received)]
         assert statuses == [200, 431], received[:300]
+
+
+def test_a_redis_on_a_unix_socket_is_one_journal_too(tmp_path: Path) -> None:
+    """`--state unix:///PATH?db=N` (a Redis on the same host, no TCP port): two instances
+    are one journal, and messages name the socket, never the password."""
+    if REDIS_SERVER is None:
+        pytest.skip("needs Debian's redis-server (.ci/run installs it)")
+    sock = tmp_path / "redis.sock"
+    server = subprocess.Popen(
+        [
+            *(REDIS_SERVER, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"),
+            *("--save", "", "--appendonly", "no", "--dir", str(tmp_path)),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not sock.exists():
+            assert time.monotonic() < deadline and server.poll() is None
+            time.sleep(0.02)
+        url = f"unix://{sock}?db=2"
+        config = MockConfig(apis=("quiva",), state=url)
+        with running(config) as (a, _), running(config) as (b, _):
+            _reset(a)  # (`running`'s own probes)
+            for n in range(4):
+                assert _run((a, b)[n % 2], n).status_code == 200
+            time.sleep(0.05)
+            assert _numbers(_journal(a)) == _numbers(_journal(b)) == [0, 1, 2, 3]
+            health = httpx.get(a + "/__mock/health", timeout=10).json()
+            assert health["redis"] == f"unix://{sock}?db=2"
+        assert redis.Redis(unix_socket_path=str(sock), db=2).zcard("flowcontract:all") == 4
+        nobody = f"unix://:secret@{tmp_path / 'absent.sock'}?db=0"
+        done = subprocess.run(
+            [sys.executable, "-c", MAIN, "serve", "quiva", "--state", nobody],
+            cwd=SPECS.parent,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert f"unix://{tmp_path / 'absent.sock'}?db=0" in done.stderr
+        assert "Redis does not answer" in done.stderr and "secret" not in done.stderr
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
