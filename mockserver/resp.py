@@ -6,15 +6,15 @@ redis-py's asyncio client spends about 70 µs of CPU on one such call on the dev
 machine, however it is configured (a single connection, no health checks, with or without
 hiredis), against about 9 µs for the same command written and read on a bare asyncio
 connection: on a 2-core machine that difference alone kept two workers over Redis from
-1.5x one worker in memory (issue 15). The journal's writes (one script call per batch of
+1.5x one worker in memory (issue 15). The journal's writes (one transaction per batch of
 entries) take a second pipe, so that a long write never delays a numbering. redis-py keeps
 the rest (the admin API's reads and resets, the preferences' channel), paid off the
 request path.
 
 The pipe speaks RESP2: commands are sent as they are called, replies are matched to the
 calls in order (Redis answers a connection's commands in order). It connects on first use,
-from the same `redis://`, `rediss://` or `unix://` URL (parsed by redis-py: `AUTH` and
-`SELECT` as the URL says), and after a failure the next call connects anew. A lost or
+from the same `redis://`, `rediss://` or `unix://` URL (parsed by redis-py: `AUTH`,
+`SELECT` and TLS as the URL says), and after a failure the next call connects anew. A lost or
 refused connection raises `redis.ConnectionError`; an error reply, `redis.ResponseError`.
 """
 
@@ -135,7 +135,10 @@ class RespPipe:
         pool = aioredis.ConnectionPool.from_url(url)
         self._kwargs = dict(pool.connection_kwargs)
         self._unix = issubclass(pool.connection_class, aioredis.UnixDomainSocketConnection)
-        self._tls = issubclass(pool.connection_class, aioredis.SSLConnection)
+        # TLS as redis-py sets it up from the URL (ssl_cert_reqs, ssl_ca_certs, ssl_certfile...)
+        self._tls: ssl.SSLContext | None = None
+        if issubclass(pool.connection_class, aioredis.SSLConnection):
+            self._tls = pool.connection_class(**self._kwargs).ssl_context.get()
         self._connect_timeout = connect_timeout
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Task[_Protocol] | None = None
@@ -236,9 +239,8 @@ class RespPipe:
                 if self._unix:
                     _, protocol = await loop.create_unix_connection(_Protocol, kw["path"])
                 else:
-                    context = ssl.create_default_context() if self._tls else None
                     _, protocol = await loop.create_connection(
-                        _Protocol, kw.get("host", "localhost"), kw.get("port", 6379), ssl=context
+                        _Protocol, kw.get("host", "localhost"), kw.get("port", 6379), ssl=self._tls
                     )
                 hello: list[asyncio.Future[Reply]] = []
                 if kw.get("password"):

@@ -727,3 +727,53 @@ def test_a_redis_on_a_unix_socket_is_one_journal_too(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_redis_over_tls_with_its_own_ca(tmp_path: Path) -> None:
+    """`rediss://...?ssl_ca_certs=CA` (a Redis with a certificate of its own CA): the
+    numbering and the writes trust what the URL says, as redis-py does."""
+    if REDIS_SERVER is None or shutil.which("openssl") is None:
+        pytest.skip("needs Debian's redis-server and openssl (.ci/run installs them)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            *(REDIS_SERVER, "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1"),
+            *("--tls-cert-file", str(cert), "--tls-key-file", str(key)),
+            *("--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no"),
+            *("--save", "", "--appendonly", "no", "--dir", str(tmp_path)),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={cert}"
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.05)
+        with running(MockConfig(apis=("quiva",), state=url)) as (base, _):
+            _reset(base)
+            for n in range(3):
+                assert _run(base, n).status_code == 200
+            assert _numbers(_journal(base)) == [0, 1, 2]
+            health = httpx.get(base + "/__mock/health", timeout=10).json()
+            assert health["status"] == "ok", health
+        assert client.zcard("flowcontract:all") == 3
+        client.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
