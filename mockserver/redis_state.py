@@ -462,8 +462,8 @@ class RedisState:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
-        self._pipe.close()
-        self._writes.close()
+        await self._pipe.aclose()
+        await self._writes.aclose()
         self._wake = self._drained = self._answered = None
 
     # -- behind

@@ -21,6 +21,7 @@ refused connection raises `redis.ConnectionError`; an error reply, `redis.Respon
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import ssl
 from collections import deque
@@ -95,6 +96,7 @@ class _Protocol(asyncio.Protocol):
         self.waiting: deque[asyncio.Future[Reply] | None] = deque()
         self.buffer = bytearray()
         self.lost: Exception | None = None
+        self.gone: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -122,6 +124,8 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = redis.ConnectionError(f"connection to Redis lost: {exc or 'closed'}")
+        if not self.gone.done():
+            self.gone.set_result(None)
         while self.waiting:
             waiting = self.waiting.popleft()
             if waiting is not None and not waiting.done():
@@ -212,6 +216,16 @@ class RespPipe:
         if self._protocol is not None and self._protocol.transport is not None:
             self._protocol.transport.close()
         self._protocol = None
+
+    async def aclose(self, timeout: float = 1.0) -> None:
+        """`close`, then wait for the connection to be gone (TLS ends with a message of its
+        own: the loop must not close under it)."""
+        protocol = self._protocol
+        self.close()
+        if protocol is not None and protocol.lost is None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(timeout):
+                    await protocol.gone
 
     @staticmethod
     def _send(protocol: _Protocol, args: tuple[str | bytes | int, ...]) -> asyncio.Future[Reply]:

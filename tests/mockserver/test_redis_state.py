@@ -50,6 +50,19 @@ AUTH = {"Authorization": "Bearer qv_test_token"}
 MAIN = "from mockserver.cli import main; raise SystemExit(main())"
 
 
+def _answering(client: redis.Redis, server: subprocess.Popen[bytes]) -> None:
+    """Wait (10 s at most) until the redis-server just started answers `client`."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.ConnectionError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise
+            time.sleep(0.02)
+
+
 @dataclass
 class RedisProcess:
     """A redis-server of our own: no persistence but the dump its SHUTDOWN SAVE writes,
@@ -73,15 +86,7 @@ class RedisProcess:
             stdout=subprocess.DEVNULL,
         )
         client = redis.Redis(port=self.port, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
+        _answering(client, self.process)
         client.close()
 
     def stop(self) -> None:
@@ -757,14 +762,7 @@ def test_a_redis_over_tls_with_its_own_ca(tmp_path: Path) -> None:
     url = f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={cert}"
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.05)
+        _answering(client, server)
         with running(MockConfig(apis=("quiva",), state=url)) as (base, _):
             _reset(base)
             for n in range(3):
