@@ -207,17 +207,18 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 class _HeadHeldTransport:
     """The connection's transport as one response sees it: its first write (the head) is
     held until the next write or the end of the loop's turn, whichever comes first. With a
-    shared state it then goes through the connection's `_Outbox`, which holds it until the
-    request is numbered (`RedisState.before_answer`)."""
+    shared state what it writes goes through the connection's `_Outbox`, which holds it
+    until the request is numbered (`RedisState.before_answer`)."""
 
-    __slots__ = ("_first", "_flush", "_held", "_loop", "_outbox", "_transport")
+    __slots__ = ("_end", "_first", "_flush", "_held", "_loop", "_send", "_transport")
 
     def __init__(
         self, transport: Transport, loop: AbstractEventLoop, outbox: _Outbox | None = None
     ) -> None:
         self._transport = transport
         self._loop = loop
-        self._outbox = outbox
+        self._send = outbox.send if outbox is not None else self._write_now
+        self._end = outbox.close if outbox is not None else transport.close
         self._first = True
         self._held = b""
         self._flush: Handle | None = None
@@ -226,34 +227,27 @@ class _HeadHeldTransport:
         if self._flush is not None:  # the head is held: both go in one write
             self._flush.cancel()
             self._flush = None
-            if self._outbox is not None:
-                self._outbox.send((self._held, data))
-            else:
-                self._transport.writelines((self._held, data))
+            self._send((self._held, data))
         elif self._first:
             self._first = False
             self._held = data
             self._flush = self._loop.call_soon(self._write_held)
-        elif self._outbox is not None:
-            self._outbox.send((data,))
         else:
-            self._transport.write(data)
+            self._send((data,))
 
     def _write_held(self) -> None:
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
-            if self._outbox is not None:
-                self._outbox.send((self._held,))
-            elif not self._transport.is_closing():
-                self._transport.write(self._held)
+            self._send((self._held,))
+
+    def _write_now(self, parts: tuple[bytes, ...]) -> None:
+        if not self._transport.is_closing():
+            self._transport.writelines(parts)
 
     def close(self) -> None:
         self._write_held()
-        if self._outbox is not None:
-            self._outbox.close()
-        else:
-            self._transport.close()
+        self._end()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)

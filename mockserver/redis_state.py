@@ -396,7 +396,7 @@ class RedisState:
             entries: list[JournalEntry] = []
             for start in range(0, len(seqs), 1000):
                 chunk = seqs[start : start + 1000]
-                blobs: list[Any] = await client.hmget(f"{_PREFIX}e", chunk)
+                blobs: list[Any] = await client.hmget(_ENTRIES, chunk)
                 for seq, blob in zip(chunk, blobs, strict=True):
                     if blob is None:  # dropped by the bounds meanwhile
                         continue
@@ -421,10 +421,10 @@ class RedisState:
         client = self._connected()
         try:
             async with client.pipeline(transaction=False) as pipe:
-                pipe.zcard(f"{_PREFIX}all")
-                pipe.get(f"{_PREFIX}bytes")
-                pipe.get(f"{_PREFIX}seq")
-                pipe.zcard(f"{_PREFIX}sessions")
+                pipe.zcard(_ALL)
+                pipe.get(_BYTES)
+                pipe.get(_SEQ)
+                pipe.zcard(_SESSIONS)
                 entries, size, seq, sessions = await pipe.execute()
             figures.update(
                 journal_entries=entries,

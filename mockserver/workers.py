@@ -4,8 +4,8 @@ The parent loads the contracts and builds the app once, binds the port, and fork
 children, each with a listening socket of its own on that port (`SO_REUSEPORT`: the kernel
 spreads new connections evenly over the sockets; one socket shared by every worker lets
 whichever worker wakes first accept a whole burst, so a client opening 16 connections at
-once may get one worker for all of them), each with its own event loop and its own connection to the shared state
-(`RedisState` connects lazily, so only in the children). Forking after the build starts
+once may get one worker for all of them), each with its own event loop and its own
+connection to the shared state (`RedisState` connects lazily, so only in the children). Forking after the build starts
 every worker at once and shares the loaded contracts' memory until a worker writes to it.
 The parent only supervises: a worker that dies is forked again; SIGTERM or Ctrl-C stops
 every worker gracefully, then the parent exits.
